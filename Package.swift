@@ -8,16 +8,28 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "ksleuth", targets: ["ksleuth"]),
+        .library(name: "KSleuth", targets: ["KSleuth"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
+        // The event model every reader produces and every analysis consumes.
+        .target(name: "TraceModel"),
+        // ftrace text: tracefs trace / trace_pipe, trace-cmd report, every kernel-era variant.
+        .target(name: "FtraceText", dependencies: ["TraceModel"]),
+        // The library façade: format detection, wiring readers to analyses. Never prints.
+        .target(name: "KSleuth", dependencies: ["TraceModel", "FtraceText"]),
         // The thin CLI: one subcommand per file, argument handling and printing only.
         .executableTarget(
             name: "ksleuth",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KSleuth", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Generates large realistic traces for `make bench`.
+        .executableTarget(name: "ksleuth-tracegen", dependencies: ["TraceModel"], path: "Benchmarks/TraceGen"),
+        .testTarget(name: "TraceModelTests", dependencies: ["TraceModel"]),
+        .testTarget(name: "FtraceTextTests", dependencies: ["FtraceText", "TraceModel"]),
+        .testTarget(name: "KSleuthTests", dependencies: ["KSleuth"]),
     ],
     swiftLanguageModes: [.v6]
 )
