@@ -18,18 +18,27 @@ let package = Package(
         .target(name: "TraceModel"),
         // ftrace text: tracefs trace / trace_pipe, trace-cmd report, every kernel-era variant.
         .target(name: "FtraceText", dependencies: ["TraceModel"]),
+        // Semantics as data: raw events → actions on objects; per-object timelines.
+        .target(name: "Timelines", dependencies: ["TraceModel"]),
+        // The race signatures (one file each), the analysis engine and its findings.
+        .target(name: "Signatures", dependencies: ["Timelines", "TraceModel"]),
+        // Renderers of findings and timelines: text, JSON, Markdown. Return strings, never print.
+        .target(name: "Reports", dependencies: ["Signatures", "Timelines", "TraceModel"]),
         // The library façade: format detection, wiring readers to analyses. Never prints.
         .target(name: "KSleuth", dependencies: ["TraceModel", "FtraceText"]),
         // The thin CLI: one subcommand per file, argument handling and printing only.
         .executableTarget(
             name: "ksleuth",
-            dependencies: ["KSleuth", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KSleuth", "Timelines", "Signatures", "Reports", "FtraceText",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Generates large realistic traces for `make bench`.
         .executableTarget(name: "ksleuth-tracegen", dependencies: ["TraceModel"], path: "Benchmarks/TraceGen"),
         .testTarget(name: "TraceModelTests", dependencies: ["TraceModel"]),
         .testTarget(name: "FtraceTextTests", dependencies: ["FtraceText", "TraceModel"]),
         .testTarget(name: "KSleuthTests", dependencies: ["KSleuth"]),
+        .testTarget(name: "TimelinesTests", dependencies: ["Timelines", "TraceModel"]),
+        .testTarget(name: "SignaturesTests", dependencies: ["Signatures", "Reports", "Timelines", "TraceModel", "FtraceText"]),
     ],
     swiftLanguageModes: [.v6]
 )

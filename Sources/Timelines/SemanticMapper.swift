@@ -1,0 +1,289 @@
+import TraceModel
+
+/// A user's own probe: `probe NAME SYMBOL [ROLE=ARG ...]` in a probe-map file. The event called NAME is treated
+/// as a probe on SYMBOL, and the table's argument ROLE (`dentry`, `wq_head`, `pid`, …) is read from ARG.
+public struct ProbeAlias: Sendable, Equatable {
+    public var eventName: String
+    public var symbol: String
+    public var isReturn: Bool
+    public var arguments: [String: String]
+
+    public init(eventName: String, symbol: String, isReturn: Bool = false, arguments: [String: String] = [:]) {
+        self.eventName = eventName
+        self.symbol = symbol
+        self.isReturn = isReturn
+        self.arguments = arguments
+    }
+
+    /// Parses a probe-map file: one `probe NAME SYMBOL [ROLE=ARG ...]` or `retprobe NAME SYMBOL [ROLE=ARG ...]`
+    /// per line, `#` comments. Throws a message naming the line on anything else.
+    public static func parseFile(_ text: String) throws -> [ProbeAlias] {
+        var out: [ProbeAlias] = []
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            if words.isEmpty { continue }
+            guard words.count >= 3, words[0] == "probe" || words[0] == "retprobe" else {
+                throw ProbeMapError(line: n + 1, message: "expected `probe NAME SYMBOL [ROLE=ARG ...]`")
+            }
+            var args: [String: String] = [:]
+            for w in words.dropFirst(3) {
+                let kv = w.split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2 else { throw ProbeMapError(line: n + 1, message: "`\(w)` is not ROLE=ARG") }
+                args[kv[0]] = kv[1]
+            }
+            out.append(ProbeAlias(eventName: words[1], symbol: words[2], isReturn: words[0] == "retprobe",
+                                  arguments: args))
+        }
+        return out
+    }
+}
+
+public struct ProbeMapError: Error, CustomStringConvertible, Sendable {
+    public var line: Int
+    public var message: String
+    public var description: String { "probe map line \(line): \(message)" }
+}
+
+/// Applies the semantic table to events. Rules are looked up once per event name (`Symbol`), so the per-event cost
+/// of an event nobody cares about is one array read; fields are decoded only for mapped events.
+public struct SemanticMapper {
+    public let rules: [SemanticRule]
+    public var aliases: [ProbeAlias]
+    /// How numeric `prev_state` values are decoded (letters need no hint).
+    public var prevStateEncoding: PrevStateEncoding = .v4_14
+
+    private var tracepointRules: [String: [Int]] = [:]
+    private var tracepointPrefixRules: [(String, Int)] = []
+    private var probeRules: [String: [Int]] = [:]
+    private var probePrefixRules: [(String, Int)] = []
+    private var returnRules: [String: [Int]] = [:]
+    /// Per event-name symbol: index into `lists` + 1; 0 = not resolved yet.
+    private var cache: [Int32] = []
+    private var lists: [[Int]] = [[]]
+    private var aliasFor: [Int32] = []
+    /// Function-tracer lines carry the function in the payload: resolved per distinct function name.
+    private var functionCache: [String: [Int]] = [:]
+    /// Event names the table mapped, with counts, for `objects` and coverage reports.
+    public private(set) var probedSymbols: Set<String> = []
+    public private(set) var returnSymbols: Set<String> = []
+
+    public init(rules: [SemanticRule] = SemanticTable.rules, aliases: [ProbeAlias] = []) {
+        self.rules = rules
+        self.aliases = aliases
+        for (i, r) in rules.enumerated() {
+            switch r.match {
+            case .tracepoint(let n): tracepointRules[n, default: []].append(i)
+            case .tracepointPrefix(let p): tracepointPrefixRules.append((p, i))
+            case .probe(let s): probeRules[s, default: []].append(i)
+            case .probePrefix(let p): probePrefixRules.append((p, i))
+            case .probeReturn(let s): returnRules[s, default: []].append(i)
+            }
+        }
+    }
+
+    private func rulesFor(symbol: String, isReturn: Bool) -> [Int] {
+        if isReturn { return returnRules[symbol] ?? [] }
+        var out = probeRules[symbol] ?? []
+        for (p, i) in probePrefixRules where symbol.hasPrefix(p) && !out.contains(i) { out.append(i) }
+        return out
+    }
+
+    private mutating func resolve(_ batch: EventBatch, _ e: Event) -> (list: Int, alias: Int) {
+        let raw = Int(e.name.rawValue)
+        if raw >= cache.count {
+            cache.append(contentsOf: repeatElement(0, count: raw + 64 - cache.count))
+            aliasFor.append(contentsOf: repeatElement(-1, count: raw + 64 - aliasFor.count))
+        }
+        if cache[raw] != 0 { return (Int(cache[raw]) - 1, Int(aliasFor[raw])) }
+        let name = batch.name(e)
+        var found: [Int] = []
+        var aliasIndex = -1
+        if let a = aliases.firstIndex(where: { $0.eventName == name }) {
+            aliasIndex = a
+            found = rulesFor(symbol: aliases[a].symbol, isReturn: aliases[a].isReturn)
+            if aliases[a].isReturn { returnSymbols.insert(aliases[a].symbol) } else { probedSymbols.insert(aliases[a].symbol) }
+        } else {
+            switch e.kind {
+            case .tracepoint:
+                found = tracepointRules[name] ?? []
+                for (p, i) in tracepointPrefixRules where name.hasPrefix(p) { found.append(i) }
+            case .kprobe, .kretprobe:
+                if let site = batch.probe(e), let sym = site.symbol {
+                    found = rulesFor(symbol: sym, isReturn: site.isReturn)
+                    if site.isReturn { returnSymbols.insert(sym) } else { probedSymbols.insert(sym) }
+                }
+            default:
+                break
+            }
+        }
+        lists.append(found)
+        cache[raw] = Int32(lists.count)
+        aliasFor[raw] = Int32(aliasIndex)
+        return (lists.count - 1, aliasIndex)
+    }
+
+    /// Appends the actions event `i` of `batch` stands for to `out`.
+    public mutating func map(_ batch: EventBatch, _ i: Int, into out: inout [Action]) {
+        let e = batch.events[i]
+        switch e.kind {
+        case .tracepoint, .kprobe, .kretprobe:
+            let (list, alias) = resolve(batch, e)
+            let ids = lists[list]
+            if ids.isEmpty { return }
+            let fields = batch.fields(e)
+            let aliasArgs = alias >= 0 ? aliases[alias].arguments : [:]
+            for id in ids { apply(rules[id], batch, e, i, fields, aliasArgs, into: &out) }
+        case .function, .functionGraphEntry, .functionGraphLeaf:
+            let fn = Self.functionName(batch.storage.bytes(e.payload))
+            guard !fn.isEmpty else { return }
+            let ids: [Int]
+            if let c = functionCache[fn] { ids = c } else {
+                ids = rulesFor(symbol: fn, isReturn: false)
+                functionCache[fn] = ids
+                if !ids.isEmpty { probedSymbols.insert(fn) }
+            }
+            for id in ids {
+                out.append(Action(verb: .call, object: .task(e.pid), timestamp: e.timestamp, lineNumber: e.lineNumber,
+                                  cpu: e.cpu, pid: e.pid, comm: batch.comm(e), detail: fn + " → " +
+                                      rules[id].verb.rawValue, eventIndex: i))
+            }
+        default:
+            return
+        }
+    }
+
+    static func functionName(_ b: UnsafeRawBufferPointer) -> String {
+        var i = 0
+        while i < b.count, b[i] == UInt8(ascii: " ") || b[i] == UInt8(ascii: "|") { i += 1 }
+        var j = i
+        while j < b.count, PayloadFields.isKeyByteLike(b[j]) { j += 1 }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: b[i..<j]), as: UTF8.self)
+    }
+
+    private func apply(_ r: SemanticRule, _ batch: EventBatch, _ e: Event, _ index: Int, _ f: PayloadFields,
+                       _ alias: [String: String], into out: inout [Action]) {
+        let id: UInt64
+        if let k = r.key {
+            guard let v = Self.read(k, e, batch, f, alias) else {
+                // A probe line without the argument the table needs (user defined fewer args): keep the call.
+                if e.kind == .kprobe || e.kind == .kretprobe {
+                    out.append(Action(verb: .call, object: .task(e.pid), timestamp: e.timestamp,
+                                      lineNumber: e.lineNumber, cpu: e.cpu, pid: e.pid, comm: batch.comm(e),
+                                      detail: r.verb.rawValue + " (no argument)", eventIndex: index))
+                }
+                return
+            }
+            id = v
+        } else {
+            id = UInt64(UInt32(bitPattern: e.pid))
+        }
+        var object = ObjectRef(r.object, id)
+        if r.object == .task { object = .task(Int32(truncatingIfNeeded: Int64(bitPattern: id))) }
+        if case .textHash = r.key { object.sub = 1 }
+        if let s = r.sub { object.sub = Self.read(s, e, batch, f, alias) ?? 0 }
+        var a = Action(verb: r.verb, object: object, timestamp: e.timestamp, lineNumber: e.lineNumber, cpu: e.cpu,
+                       pid: e.pid, comm: batch.comm(e), eventIndex: index)
+        if let ok = r.otherKind, let os = r.other, let v = Self.read(os, e, batch, f, alias) {
+            a.other = ok == .task && r.verb == .fork ? .task(Int32(truncatingIfNeeded: Int64(bitPattern: v)))
+                : ObjectRef(ok, v)
+        }
+        if let vs = r.value, let v = Self.read(vs, e, batch, f, alias) { a.value = Int64(bitPattern: v) }
+        if let vs = r.value2, let v = Self.read(vs, e, batch, f, alias) { a.value2 = Int64(bitPattern: v) }
+        if let sf = r.stateField, let raw = f[sf] {
+            if let st = TaskState.parseLetters(Substring(raw)) { a.state = st }
+            else if let n = UInt64(raw) ?? (raw.hasPrefix("0x") ? UInt64(raw.dropFirst(2), radix: 16) : nil) {
+                a.state = prevStateEncoding.decode(n)
+            }
+        }
+        switch r.detail {
+        case .none: break
+        case .payload: a.detail = batch.payloadText(e)
+        case .field(let k): a.detail = f.string(k) ?? ""
+        case .freeWords(let skip): a.detail = Self.freeWords(batch.storage.bytes(e.payload), skip: skip,
+                                                             probe: e.kind == .kprobe || e.kind == .kretprobe)
+        }
+        out.append(a)
+    }
+
+    static func read(_ s: FieldSource, _ e: Event, _ batch: EventBatch, _ f: PayloadFields,
+                     _ alias: [String: String]) -> UInt64? {
+        switch s {
+        case .int(let k):
+            return f.int(k).map { UInt64(bitPattern: $0) }
+        case .hex(let k):
+            return f.hex(k)
+        case .arg(let names, let position):
+            for n in names {
+                let key = alias[n] ?? n
+                if let r = f.valueRange(key) {
+                    let b = UnsafeRawBufferPointer(rebasing: batch.storage.bytes(e.payload)[r])
+                    // Typed arguments (`:s32`, `:u64`) print decimal; the default print is hex with `0x`.
+                    if let v = PayloadFields.parseInteger(b).map({ UInt64(bitPattern: $0) }) ?? PayloadFields.parseHex(b) {
+                        return v
+                    }
+                }
+            }
+            guard position > 0 else { return nil }
+            guard let site = batch.probe(e) else { return nil }
+            let b = batch.storage.bytes(e.payload)
+            guard site.prefixLength < b.count else { return nil }
+            let args = PayloadFields(storage: batch.storage,
+                                     span: ByteSpan(start: Int(e.payload.start) + site.prefixLength,
+                                                    count: b.count - site.prefixLength)).pairs
+            guard position <= args.count else { return nil }
+            var v = Substring(args[position - 1].value)
+            if v.hasPrefix("0x") { v = v.dropFirst(2) }
+            return UInt64(v, radix: 16)
+        case .token(let n):
+            let b = batch.storage.bytes(e.payload)
+            var idx = 0, i = 0
+            while i < b.count {
+                while i < b.count, b[i] == UInt8(ascii: " ") { i += 1 }
+                let start = i
+                while i < b.count, b[i] != UInt8(ascii: " ") { i += 1 }
+                if start < i {
+                    if idx == n { return PayloadFields.parseHex(UnsafeRawBufferPointer(rebasing: b[start..<i])) }
+                    idx += 1
+                }
+            }
+            return nil
+        case .textHash(let k):
+            guard let r = f.valueRange(k) else { return nil }
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for c in UnsafeRawBufferPointer(rebasing: batch.storage.bytes(e.payload)[r]) {
+                h = (h ^ UInt64(c)) &* 0x100_0000_01b3
+            }
+            return h
+        case .xlogDevice:
+            // "dev 253:0 state ..."
+            let t = f.positional
+            guard t.count >= 2, t[0] == "dev" else { return nil }
+            let mm = t[1].split(separator: ":")
+            guard mm.count == 2, let ma = UInt64(mm[0]), let mi = UInt64(mm[1]) else { return nil }
+            return ma << 20 | mi
+        }
+    }
+
+    /// The words of a payload that are not `key=value` pairs: `PUT rlq`, `LCFL WORK`.
+    static func freeWords(_ b: UnsafeRawBufferPointer, skip: Int, probe: Bool) -> String {
+        var words: [Substring] = []
+        let text = String(decoding: b, as: UTF8.self)
+        var body = Substring(text)
+        if probe, body.hasPrefix("("), let close = body.firstIndex(of: ")") { body = body[body.index(after: close)...] }
+        var skipped = 0
+        for w in body.split(separator: " ") {
+            if skipped < skip { skipped += 1; continue }
+            if w.contains("=") { continue }
+            words.append(w)
+        }
+        return words.joined(separator: " ")
+    }
+}
+
+extension PayloadFields {
+    @inline(__always) static func isKeyByteLike(_ c: UInt8) -> Bool {
+        (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
+            || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "_") || c == UInt8(ascii: ".")
+    }
+}
