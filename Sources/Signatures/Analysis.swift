@@ -1,0 +1,290 @@
+import TraceModel
+import Timelines
+
+/// Knobs of an analysis run.
+public struct AnalysisOptions: Sendable {
+    /// A D sleep at least this long is a hung task (the kernel's `hung_task_timeout_secs`, default 120 s).
+    public var hungThreshold: Int64 = 120_000_000_000
+    /// A sleep shorter than this at the end of the trace is "asleep", never a hang (lost-wakeup needs it).
+    public var minHangSleep: Int64 = 1_000_000_000
+    /// A wake this close before the waiter's enqueue, within one run of the waiter, counts as landing in its window.
+    public var raceWindow: Int64 = 10_000_000
+    /// Only these signatures run (nil: all).
+    public var enabled: Set<String>?
+    /// Actions kept per object for timeline excerpts.
+    public var timelineWindow = 64
+    /// Lines of timeline excerpt per finding.
+    public var excerptLength = 12
+    public var probeAliases: [ProbeAlias] = []
+
+    public init() {}
+}
+
+/// What the analysis knows about one task, updated after every detector has seen the action.
+public struct TaskInfo: Sendable {
+    public enum RunState: String, Sendable { case unknown, running, runnable, sleeping, exited }
+    public var pid: Int32
+    public var comm: String
+    public var runState: RunState = .unknown
+    /// The state of the last switch-out.
+    public var sleepState: TaskState = .running
+    public var sleptAt: Int64 = Event.unknownTimestamp
+    public var sleepLine = 0
+    public var sleepEvidence: EvidenceLine?
+    /// Kernel stack of the last switch-out into a sleep, when the trace attached one.
+    public var sleepStack: [String] = []
+    /// When the current run (or runnable period) began: the last wake or switch-in.
+    public var runningSince: Int64 = Event.unknownTimestamp
+    public var hangEvidence: EvidenceLine?
+    /// Longest D sleep that ended (woken), with its start and end lines.
+    public var longestDSleep: (duration: Int64, start: EvidenceLine?, end: EvidenceLine?) = (0, nil, nil)
+
+    public init(pid: Int32, comm: String) {
+        self.pid = pid
+        self.comm = comm
+    }
+
+    public var isAsleep: Bool { runState == .sleeping }
+}
+
+/// The shared state detectors read: tasks, timelines, gaps, trace bounds; and helpers that turn the action being
+/// observed into evidence.
+public final class AnalysisContext {
+    public let options: AnalysisOptions
+    public private(set) var tasks: [Int32: TaskInfo] = [:]
+    public let timelines: TimelineStore
+    public private(set) var gaps: [TraceGap] = []
+    public private(set) var firstTimestamp: Int64 = Event.unknownTimestamp
+    public private(set) var lastTimestamp: Int64 = Event.unknownTimestamp
+    public private(set) var verbsSeen: Set<ActionVerb> = []
+    public private(set) var eventCount = 0
+    public var source = ""
+    var batch: EventBatch?
+
+    init(options: AnalysisOptions) {
+        self.options = options
+        timelines = TimelineStore(window: options.timelineWindow)
+    }
+
+    public func task(_ pid: Int32) -> TaskInfo? { tasks[pid] }
+
+    public func comm(_ pid: Int32) -> String { tasks[pid]?.comm ?? "?" }
+
+    /// The event line of the action being observed, as evidence. Valid only inside `observe`.
+    public func evidence(_ a: Action, _ note: String) -> EvidenceLine {
+        var text = ""
+        if let b = batch, a.eventIndex >= 0, a.eventIndex < b.events.count {
+            let e = b.events[a.eventIndex]
+            text = b.name(e) + ": " + b.payloadText(e)
+        } else {
+            text = a.summary
+        }
+        return EvidenceLine(lineNumber: a.lineNumber, timestamp: a.timestamp, pid: a.pid, comm: a.comm, text: text,
+                            note: note)
+    }
+
+    /// The kernel stack attached to the action's event (innermost first, tracing frames removed).
+    public func stack(_ a: Action) -> [String] {
+        guard let b = batch, a.eventIndex >= 0, a.eventIndex < b.events.count else { return [] }
+        let e = b.events[a.eventIndex]
+        guard !e.kernelStack.isEmpty else { return [] }
+        return Self.cleanStack(b.kernelStack(e))
+    }
+
+    static func cleanStack(_ frames: [String]) -> [String] {
+        let noise = ["trace_event_raw_event_", "__traceiter_", "kprobe_", "aggr_pre_handler", "trace_call_bpf",
+                     "perf_trace_", "__schedule"]
+        var out = frames
+        while let f = out.first, noise.contains(where: { f.hasPrefix($0) }) || f.hasPrefix("0x") { out.removeFirst() }
+        return out
+    }
+
+    /// Lost-event gaps at or after `t` (events a "nobody woke it" conclusion may have missed).
+    public func gaps(after t: Int64) -> [TraceGap] {
+        gaps.filter { $0.after == Event.unknownTimestamp || $0.after >= t }
+    }
+
+    public func describe(_ g: TraceGap) -> String {
+        let n = g.lostEvents.map { "\($0) events" } ?? "events"
+        return "CPU \(g.cpu): \(n) \(g.kind.rawValue) at line \(g.lineNumber)"
+    }
+
+    /// The last `n` actions on `object` at or before `until`, and how many older ones were trimmed.
+    public func excerpt(_ object: ObjectRef, until: Int64 = .max, n: Int? = nil) -> ([TimelineLine], Int) {
+        guard let t = timelines[object] else { return ([], 0) }
+        let kept = t.actions.filter { $0.timestamp <= until }
+        let limit = n ?? options.excerptLength
+        let lines = kept.suffix(limit).map {
+            TimelineLine(timestamp: $0.timestamp, lineNumber: $0.lineNumber, pid: $0.pid, comm: $0.comm,
+                         action: $0.summary)
+        }
+        return (Array(lines), t.trimmed + kept.count - lines.count)
+    }
+
+    /// How long `pid` has been asleep at the end of the trace, if it is.
+    public func sleepAtEnd(_ pid: Int32) -> Int64? {
+        guard let t = tasks[pid], t.runState == .sleeping, t.sleptAt != Event.unknownTimestamp else { return nil }
+        return lastTimestamp - t.sleptAt
+    }
+
+    /// Whether the end-of-trace sleep of `pid` is a hang, and why: the hung-task watchdog reported it, or a D sleep
+    /// passed the threshold, or (when `allowLong`) any sleep passed `minHangSleep`.
+    public func hangReason(_ pid: Int32, allowLong: Bool) -> (reason: String, strong: Bool)? {
+        guard let t = tasks[pid], t.runState == .sleeping, let d = sleepAtEnd(pid) else { return nil }
+        if let h = t.hangEvidence, h.timestamp >= t.sleptAt {
+            return ("the hung-task watchdog reported it (line \(h.lineNumber))", true)
+        }
+        if t.sleepState.isUninterruptibleSleep && d >= options.hungThreshold {
+            return ("D sleep for \(TimestampFormat.duration(d)) ≥ hung threshold", true)
+        }
+        if allowLong && d >= options.minHangSleep {
+            return ("asleep (\(t.sleepState)) for \(TimestampFormat.duration(d)) until the end of the trace", false)
+        }
+        return nil
+    }
+
+    // MARK: engine side
+
+    func beginBatch(_ b: EventBatch) {
+        batch = b
+        gaps.append(contentsOf: b.gaps)
+        eventCount += b.events.count
+        if let f = b.events.first(where: { $0.timestamp != Event.unknownTimestamp }),
+           firstTimestamp == Event.unknownTimestamp { firstTimestamp = f.timestamp }
+        if let l = b.events.last(where: { $0.timestamp != Event.unknownTimestamp }) {
+            lastTimestamp = max(lastTimestamp, l.timestamp)
+        }
+    }
+
+    func apply(_ a: Action) {
+        verbsSeen.insert(a.verb)
+        timelines.record(a)
+        // Keep the actor's comm current (the payload comm of a new kthread may be its parent's).
+        if a.pid > 0 {
+            if tasks[a.pid] == nil { tasks[a.pid] = TaskInfo(pid: a.pid, comm: a.comm) }
+            else if tasks[a.pid]!.comm != a.comm && !a.comm.hasPrefix("<") { tasks[a.pid]!.comm = a.comm }
+        }
+        guard a.object.kind == .task else { return }
+        let pid = a.object.pid
+        if pid == 0 { return }
+        if tasks[pid] == nil { tasks[pid] = TaskInfo(pid: pid, comm: a.pid == pid ? a.comm : "?") }
+        switch a.verb {
+        case .switchOut:
+            if a.state.isExit {
+                tasks[pid]!.runState = .exited
+            } else if a.state.isSleep {
+                tasks[pid]!.runState = .sleeping
+                tasks[pid]!.sleepState = a.state
+                tasks[pid]!.sleptAt = a.timestamp
+                tasks[pid]!.sleepLine = a.lineNumber
+                tasks[pid]!.sleepEvidence = evidence(a, "switched out \(a.state)")
+                tasks[pid]!.sleepStack = stack(a)
+            } else {
+                tasks[pid]!.runState = .runnable
+            }
+        case .switchIn, .waking, .wakeup, .wakeupNew:
+            if tasks[pid]!.runState == .sleeping {
+                let t = tasks[pid]!
+                if t.sleepState.isUninterruptibleSleep, t.sleptAt != Event.unknownTimestamp {
+                    let d = a.timestamp - t.sleptAt
+                    if d > t.longestDSleep.duration {
+                        tasks[pid]!.longestDSleep = (d, t.sleepEvidence, evidence(a, "\(a.verb.rawValue) after \(TimestampFormat.duration(d)) in D"))
+                    }
+                }
+                tasks[pid]!.runningSince = a.timestamp
+            } else if tasks[pid]!.runState == .unknown || tasks[pid]!.runState == .exited {
+                tasks[pid]!.runningSince = a.timestamp
+            }
+            if tasks[pid]!.runState != .exited || a.verb == .wakeupNew {
+                tasks[pid]!.runState = a.verb == .switchIn ? .running : (tasks[pid]!.runState == .running ? .running : .runnable)
+            }
+        case .fork:
+            tasks[pid]!.runState = .runnable
+            tasks[pid]!.runningSince = a.timestamp
+        case .exit:
+            tasks[pid]!.runState = .exited
+        case .hang:
+            tasks[pid]!.hangEvidence = evidence(a, "hung-task watchdog: blocked too long")
+        default:
+            break
+        }
+    }
+}
+
+/// The outcome of analyzing one input.
+public struct AnalysisResult: Sendable {
+    public var source: String
+    public var findings: [Finding]
+    public var events: Int
+    public var actions: Int
+    public var objects: [ObjectKind: Int]
+    public var firstTimestamp: Int64
+    public var lastTimestamp: Int64
+    public var gaps: Int
+    /// Signatures that could not run for lack of events, with what is missing.
+    public var blindSpots: [String]
+    public var format: String
+
+    public var hasRaceFinding: Bool { findings.contains { SignatureCatalog.raceSignatures.contains($0.signature) } }
+}
+
+/// Runs every enabled signature over one trace, streaming.
+public struct Analyzer {
+    public var options: AnalysisOptions
+
+    public init(options: AnalysisOptions = AnalysisOptions()) {
+        self.options = options
+    }
+
+    public func analyze<S: TraceSource>(_ source: inout S, name: String) throws -> AnalysisResult {
+        let ctx = AnalysisContext(options: options)
+        ctx.source = name
+        let signatures = SignatureCatalog.all.filter { options.enabled?.contains($0.info.id) ?? true }
+        let detectors = signatures.map { $0.makeDetector(options) }
+        var stream = ActionStream(mapper: SemanticMapper(aliases: options.probeAliases))
+        try stream.run(&source, batchStart: { ctx.beginBatch($0) }) { action, _ in
+            for d in detectors { d.observe(action, ctx) }
+            ctx.apply(action)
+        }
+        ctx.batch = nil
+        var findings: [Finding] = []
+        for d in detectors { findings.append(contentsOf: d.finish(ctx)) }
+        for i in findings.indices { findings[i].source = name }
+        findings = Self.consolidate(findings)
+        var objects: [ObjectKind: Int] = [:]
+        for o in ctx.timelines.timelines.keys { objects[o.kind, default: 0] += 1 }
+        var blind: [String] = []
+        if !ctx.verbsSeen.contains(.switchOut) { blind.append("no sched_switch: no task states, no hang analysis") }
+        if !ctx.verbsSeen.contains(.waking) && !ctx.verbsSeen.contains(.wakeup) && ctx.verbsSeen.contains(.switchOut) {
+            blind.append("no sched_waking/sched_wakeup: wake-ups are invisible")
+        }
+        if !ctx.verbsSeen.contains(.wake) && !ctx.verbsSeen.contains(.wakeTask) {
+            blind.append("no __wake_up / try_to_wake_up probes: lost-wakeup cannot be told from stall (see `ksleuth recipe lost-wakeup`)")
+        }
+        return AnalysisResult(source: name, findings: findings, events: ctx.eventCount,
+                              actions: ctx.timelines.actionCount, objects: objects,
+                              firstTimestamp: ctx.firstTimestamp, lastTimestamp: ctx.lastTimestamp,
+                              gaps: ctx.gaps.count, blindSpots: blind, format: source.description.format)
+    }
+
+    /// A task explained by a specific finding (lost wake-up, stall, fscache waiter) is not reported again as a bare
+    /// hung task; a lost wake-up also explains its stall.
+    static func consolidate(_ findings: [Finding]) -> [Finding] {
+        var explained: Set<Int32> = []
+        var lostWake: Set<Int32> = []
+        for f in findings where f.signature != "hung-task" && f.signature != "stall" {
+            explained.formUnion(f.blockedPids)
+            if f.signature == "lost-wakeup" { lostWake.formUnion(f.blockedPids) }
+        }
+        var out: [Finding] = []
+        for f in findings {
+            if f.signature == "stall", !Set(f.blockedPids).isDisjoint(with: explained) { continue }
+            if f.signature == "hung-task" {
+                let stalls = findings.filter { $0.signature == "stall" }.flatMap(\.blockedPids)
+                if !Set(f.blockedPids).isDisjoint(with: explained.union(stalls)) { continue }
+            }
+            out.append(f)
+        }
+        return out
+    }
+}
