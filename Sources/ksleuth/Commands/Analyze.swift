@@ -1,0 +1,104 @@
+import ArgumentParser
+import FtraceText
+import Reports
+import Signatures
+import Timelines
+import TraceModel
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Options shared by the trace-reading subcommands.
+struct TraceAnalysisOptions: ParsableArguments {
+    @Option(name: .customLong("hung-threshold"), help: "Seconds of D sleep that make a hung task (default 120).")
+    var hungThreshold: Double = 120
+
+    @Option(name: .customLong("probe-map"),
+            help: "File mapping your own probe names: `probe NAME SYMBOL [ROLE=ARG ...]` per line.")
+    var probeMap: String?
+
+    @Option(name: .customLong("signature"), help: "Run only these signatures (repeatable).")
+    var signatures: [String] = []
+
+    func analysisOptions() throws -> AnalysisOptions {
+        var o = AnalysisOptions()
+        o.hungThreshold = Int64(hungThreshold * 1e9)
+        if let p = probeMap {
+            guard let text = readWholeFile(p) else { throw ValidationError("cannot read probe map \(p)") }
+            do { o.probeAliases = try ProbeAlias.parseFile(text) } catch { throw ValidationError("\(p): \(error)") }
+        }
+        if !signatures.isEmpty {
+            for s in signatures where SignatureCatalog.named(s) == nil {
+                throw ValidationError("unknown signature \(s); see `ksleuth signatures`")
+            }
+            o.enabled = Set(signatures)
+        }
+        return o
+    }
+}
+
+func readWholeFile(_ path: String) -> String? {
+    guard let f = fopen(path, "rb") else { return nil }
+    defer { fclose(f) }
+    var data: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = fread(&buf, 1, buf.count, f)
+        if n <= 0 { break }
+        data.append(contentsOf: buf[0..<n])
+    }
+    return String(decoding: data, as: UTF8.self)
+}
+
+func writeStderr(_ s: String) {
+    var s = s
+    if !s.hasSuffix("\n") { s += "\n" }
+    _ = s.withCString { write(2, $0, strlen($0)) }
+}
+
+struct Analyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The hang report: who is stuck, on what, since when, who should have woken it, is it a known race.",
+        discussion: """
+            Runs every race signature (see `ksleuth signatures`) over each trace, streaming. Exit status: 0 no \
+            finding, 3 findings, 2 an input could not be read. `--json` prints the stable schema \
+            ksleuth.analyze/1 (docs/analyze-json.md).
+            """)
+
+    @Argument(help: "ftrace text traces (tracefs trace / trace_pipe output, `-` for stdin).")
+    var traces: [String]
+
+    @Flag(help: "JSON output (schema ksleuth.analyze/1).")
+    var json = false
+
+    @Option(help: "Output format: text, json, markdown.")
+    var format: ReportFormat = .text
+
+    @OptionGroup var common: TraceAnalysisOptions
+
+    func run() throws {
+        let options = try common.analysisOptions()
+        var results: [AnalysisResult] = []
+        var unusable = false
+        for path in traces {
+            do {
+                var reader = try FtraceTextReader(path: path)
+                results.append(try Analyzer(options: options).analyze(&reader, name: path))
+            } catch {
+                writeStderr("ksleuth: \(error)")
+                unusable = true
+            }
+        }
+        let out = HangReport.render(results, format: json ? .json : format)
+        print(out, terminator: out.hasSuffix("\n") ? "" : "\n")
+        if unusable { throw ExitCode(2) }
+        if results.contains(where: { !$0.findings.isEmpty }) { throw ExitCode(3) }
+    }
+}
+
+extension ReportFormat: ExpressibleByArgument {}
