@@ -162,6 +162,9 @@ final class LostWakeupDetector: Detector {
             if a.state.isExit {
                 tentative[w] = nil
                 suspects[w] = nil
+            } else if a.state.contains(.idle) || a.state.contains(.noload) {
+                // TASK_IDLE: an idle worker waiting for work is not hung; its wakers re-check for it.
+                tentative[w] = nil
             } else if a.state.isSleep, let d = tentative.removeValue(forKey: w) {
                 suspects[w] = Suspect(drop: d, sleep: ctx.evidence(a, "task \(w) goes to sleep (\(a.state)) after the dropped wake"),
                                       sleptAt: a.timestamp)
