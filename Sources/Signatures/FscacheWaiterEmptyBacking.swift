@@ -95,7 +95,8 @@ final class FscacheWaiterDetector: Detector {
             guard let lcfl = s.lcfl, let reset = s.reset, let drop = s.drop else { continue }
             let exact = waits.filter { $0.cookie == c }
             let windowed = waits.filter { $0.time >= reset.timestamp && $0.time <= drop.timestamp }
-            let candidates = exact.isEmpty ? windowed : exact
+            var seenPids: Set<Int32> = []
+            let candidates = (exact.isEmpty ? windowed : exact).filter { seenPids.insert($0.pid).inserted }
             for w in candidates {
                 guard w.time >= lcfl.timestamp, let t = ctx.task(w.pid), t.runState == .sleeping,
                       t.sleptAt >= w.time else { continue }
@@ -109,6 +110,10 @@ final class FscacheWaiterDetector: Detector {
                 f.confidenceReasons = ["LCFL → LOOKING_UP re-set → reader waits → DROP on one cookie, reader never woken"]
                 if exact.isEmpty {
                     f.confidenceReasons.append("the reader is joined to the cookie by time (hashed pointers in tracepoints)")
+                    if t.sleepStack.contains("fscache_wait_for_deferred_lookup") {
+                        f.confidence = .high
+                        f.confidenceReasons.append("its kernel stack sleeps in fscache_wait_for_deferred_lookup")
+                    }
                 }
                 f.wouldRaise = ["raw pointers (v5.12+) or a kprobe on fscache_wait_for_deferred_lookup whose cookie= matches",
                                 "the reader's stack showing fscache_wait_for_deferred_lookup"]
