@@ -37,6 +37,7 @@ public struct DoubleDSplice: Signature {
                         "d_drop() is a wrapper around __d_drop(): probe __d_drop to see every unhash.",
                         "The kernel stops tracing at the oops: the trace ends at the second splice."]),
             triggeringFixtures: ["Fixtures/traces/double-d-splice/dsplice-same-6.1.trace",
+                                 "Fixtures/traces/double-d-splice/dsplice-same-nokret-6.1.trace",
                                  "Fixtures/traces/double-d-splice/nfs-atomic-open-4.7.trace"],
             benignFixtures: ["Fixtures/traces/double-d-splice/dsplice-distinct-6.1.trace",
                              "Fixtures/traces/double-d-splice/nfs-atomic-open-dropped-4.7.trace"])
