@@ -98,7 +98,7 @@ public struct LatencyFlags: Sendable, Equatable, Hashable {
         static let sevenRT: [FlagColumn] = [.irqs, .resched, .lazy, .context, .preempt, .lazyDepth, .migrate]
     }
 
-    @inline(__always) static func hexValue(_ c: UInt8) -> Int? {
+    @inline(__always) public static func hexValue(_ c: UInt8) -> Int? {
         switch c {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(c &- 48)
         case UInt8(ascii: "a")...UInt8(ascii: "f"): Int(c &- 87)

@@ -154,24 +154,30 @@ public struct PrevStateEvidence: Sendable, Equatable {
         numericValues.formUnion(o.numericValues)
     }
 
-    /// The encoding the evidence points at, with the reason; nil when nothing tells.
-    public var inferred: (encoding: PrevStateEncoding, reason: String)? {
-        let letters = letterForms.flatMap { $0.split(separator: "|") }.map { String($0.filter { $0 != "+" }) }
-        if letters.contains("I") { return (.v4_14, "letter I (TASK_IDLE report state) appears only from 4.14") }
-        if letters.contains("K") { return (.v3_10, "letter K (TASK_WAKEKILL) is printed only before 4.14") }
+    /// The kernel era the evidence points at: the exact numeric encoding when a preempt bit shows it, else what
+    /// the letters allow ("4.14+" or "before 4.14"); nil when nothing tells.
+    public var inferred: (encoding: PrevStateEncoding?, kernels: String, reason: String)? {
+        // Numbers: the "preempted" bit moved with every era, so a value carrying it names the era exactly.
+        // (1024 is also N, TASK_NOLOAD, of 4.2–4.7, but N only ever comes with D: value & 2.)
         if numericValues.contains(where: { $0 & 4096 != 0 && $0 < 8192 }) {
-            return (.v4_8, "numeric 4096 is the preempt bit of 4.8–4.13")
+            return (.v4_8, PrevStateEncoding.v4_8.kernels, "numeric 4096 is the preempt bit of 4.8–4.13")
         }
         if numericValues.contains(where: { $0 & 2048 != 0 && $0 < 4096 }) {
-            return (.v4_2, "numeric 2048 is the preempt bit of 4.2–4.7")
+            return (.v4_2, PrevStateEncoding.v4_2.kernels, "numeric 2048 is the preempt bit of 4.2–4.7")
+        }
+        if numericValues.contains(where: { $0 & 1024 != 0 && $0 & 2 == 0 && $0 < 2048 }) {
+            return (.v3_10, PrevStateEncoding.v3_10.kernels, "numeric 1024 without D is the preempt bit of 3.10–4.1")
         }
         if numericValues.contains(where: { $0 == 0x100 || $0 == 0x80 }) {
-            return (.v4_14, "numeric 0x100/0x80 fit only the 4.14+ report encoding")
+            return (.v4_14, PrevStateEncoding.v4_14.kernels, "numeric 0x100 / 0x80 fit only the 4.14+ report encoding")
         }
-        if numericValues.contains(where: { $0 & 1024 != 0 && $0 < 2048 }) {
-            return (.v3_10, "numeric 1024 is the preempt bit of 3.10–4.1")
+        let letters = Set(letterForms.flatMap { $0.split(separator: "|") }.map { String($0.filter { $0 != "+" }) })
+        if letters.contains("I") {
+            return (.v4_14, PrevStateEncoding.v4_14.kernels, "letter I (TASK_IDLE report state) exists only from 4.14")
         }
-        if !letterForms.isEmpty { return nil }
+        if let old = ["K", "W", "N", "x"].first(where: { letters.contains($0) }) {
+            return (nil, "before 4.14", "letter \(old) is printed only by kernels before 4.14")
+        }
         return nil
     }
 }

@@ -55,11 +55,6 @@ func readWholeFile(_ path: String) -> String? {
     return String(decoding: data, as: UTF8.self)
 }
 
-func writeStderr(_ s: String) {
-    var s = s
-    if !s.hasSuffix("\n") { s += "\n" }
-    _ = s.withCString { write(2, $0, strlen($0)) }
-}
 
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -90,7 +85,7 @@ struct Analyze: ParsableCommand {
                 var reader = try FtraceTextReader(path: path)
                 results.append(try Analyzer(options: options).analyze(&reader, name: path))
             } catch {
-                writeStderr("ksleuth: \(error)")
+                printError("ksleuth: \(error)")
                 unusable = true
             }
         }

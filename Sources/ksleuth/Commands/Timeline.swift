@@ -35,7 +35,7 @@ struct Timeline: ParsableCommand {
         if let p = probeMap, let t = readWholeFile(p) { aliases = try ProbeAlias.parseFile(t) }
         var reader: FtraceTextReader
         do { reader = try FtraceTextReader(path: trace) } catch {
-            writeStderr("ksleuth: \(error)")
+            printError("ksleuth: \(error)")
             throw ExitCode(2)
         }
         var stream = ActionStream(mapper: SemanticMapper(aliases: aliases))
@@ -53,7 +53,7 @@ struct Timeline: ParsableCommand {
                 if lines.count > limit { lines.removeFirst(lines.count - limit) }
             }
         } catch {
-            writeStderr("ksleuth: \(error)")
+            printError("ksleuth: \(error)")
             throw ExitCode(2)
         }
         print("\(target): \(total) action(s)" + (total > lines.count ? ", last \(lines.count) shown" : ""))

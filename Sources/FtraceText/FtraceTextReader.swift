@@ -1,0 +1,154 @@
+import TraceModel
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads ftrace text in every form the kernel and trace-cmd print it: tracefs `trace` and `trace_pipe`,
+/// `trace-cmd report` (default, `-N`, `-R`, `-t`, `-l`), the function and function_graph tracers, kprobes,
+/// syscall events and trace_marker lines, across kernel eras (0/4/5 flag columns, TGID column, counter clocks).
+///
+/// Streaming: the input is read in chunks of `chunkSize` bytes; each chunk becomes one `EventBatch` whose events
+/// point into the chunk. A chunk is cut before the last event "group" (an event plus the `<stack trace>` block
+/// that follows it), which is carried to the next chunk, so stacks always stay with their event.
+public struct FtraceTextReader: TraceSource {
+    public static let defaultChunkSize = 4 << 20
+
+    private let channel: InputChannel
+    private let chunkSize: Int
+    private var carry: [UInt8] = []
+    private var parser: LineParser
+    private var finished = false
+    /// Bytes of a line too long to keep are being skipped until its newline.
+    private var skippingLongLine = false
+
+    public var description: TraceDescription { parser.description }
+    public var name: String { channel.name }
+
+    /// Reads a file, or standard input when `path` is `-`.
+    public init(path: String, chunkSize: Int = FtraceTextReader.defaultChunkSize) throws {
+        channel = try InputChannel(path: path)
+        self.chunkSize = max(chunkSize, 256)
+        parser = LineParser(firstLine: 1)
+    }
+
+    /// Reads `range` of a file whose boundaries were aligned with `FtraceTextReader.alignedSplits`. Line numbers
+    /// start at `firstLine`; when unknown (parallel readers), pass 1 and rebase afterwards.
+    public init(path: String, range: Range<Int64>, firstLine: Int = 1,
+                chunkSize: Int = FtraceTextReader.defaultChunkSize) throws {
+        channel = try InputChannel(path: path, range: range)
+        self.chunkSize = max(chunkSize, 256)
+        parser = LineParser(firstLine: firstLine)
+        parser.baseOffset = range.lowerBound
+    }
+
+    public init(bytes: [UInt8], name: String = "<memory>", chunkSize: Int = FtraceTextReader.defaultChunkSize) {
+        channel = InputChannel(bytes: bytes, name: name)
+        self.chunkSize = max(chunkSize, 256)
+        parser = LineParser(firstLine: 1)
+    }
+
+    public init(text: String, name: String = "<memory>", chunkSize: Int = FtraceTextReader.defaultChunkSize) {
+        self.init(bytes: Array(text.utf8), name: name, chunkSize: chunkSize)
+    }
+
+    public mutating func nextBatch() throws -> EventBatch? {
+        while !finished {
+            if let batch = try readChunk() { return batch }
+        }
+        return nil
+    }
+
+    /// Reads one chunk; returns nil when the chunk produced nothing to hand out yet (a long line being skipped).
+    private mutating func readChunk() throws -> EventBatch? {
+        let storage = ByteStorage(capacity: carry.count + chunkSize)
+        if !carry.isEmpty {
+            carry.withUnsafeBytes { storage.base.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        }
+        let carried = carry.count
+        let chunkStart = channel.offset - Int64(carried)
+        let got = try channel.read(into: storage.base + carried, capacity: chunkSize)
+        var count = carried + got
+        let eof = got == 0 || channel.atEOF
+        carry.removeAll(keepingCapacity: true)
+
+        let p = UnsafePointer(storage.base.assumingMemoryBound(to: UInt8.self))
+        var begin = 0
+        if skippingLongLine {
+            // Drop the rest of an over-long line; it was already counted as unparsed.
+            if let nl = memchr(p, Int32(UInt8(ascii: "\n")), count) {
+                begin = UnsafePointer<UInt8>(nl.assumingMemoryBound(to: UInt8.self)) - p + 1
+                skippingLongLine = false
+            } else {
+                if eof { finished = true; return parser.finish(storage: storage) }
+                return nil
+            }
+        }
+
+        var cut: Int
+        if eof {
+            cut = count
+            finished = true
+        } else {
+            cut = LineParser.groupCut(p, from: begin, to: count)
+            if cut <= begin {
+                // Not one complete line in a whole chunk: the line is too long to be ftrace text.
+                if memchr(p + begin, Int32(UInt8(ascii: "\n")), count - begin) == nil {
+                    parser.noteOverlongLine(at: chunkStart + Int64(begin), limit: chunkSize,
+                                            excerpt: UnsafeRawBufferPointer(start: p + begin, count: min(80, count - begin)))
+                    skippingLongLine = true
+                    count = begin
+                    cut = begin
+                } else {
+                    // One group larger than a chunk (a huge stack): cut after its last complete line.
+                    cut = LineParser.lastLineEnd(p, from: begin, to: count)
+                }
+            }
+        }
+        if cut < count {
+            carry.append(contentsOf: UnsafeRawBufferPointer(start: p + cut, count: count - cut))
+        }
+        storage.setCount(cut)
+        return parser.parse(storage: storage, from: begin, to: cut, chunkOffset: chunkStart, isLast: finished)
+    }
+
+    /// Split points for `parts` parallel readers of a file: each boundary moved to the start of an event group
+    /// (never inside a `<stack trace>` block), so the readers together see every line exactly once.
+    public static func alignedSplits(path: String, parts: Int) throws -> [Range<Int64>] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw TraceInputError(path: path, message: "cannot open: \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw TraceInputError(path: path, message: "cannot stat") }
+        let size = Int64(st.st_size)
+        guard parts > 1, size > 1 << 20 else { return [0..<size] }
+        var bounds: [Int64] = [0]
+        let window = 1 << 16
+        let buf = UnsafeMutableRawPointer.allocate(byteCount: window, alignment: 16)
+        defer { buf.deallocate() }
+        for k in 1..<parts {
+            let guess = size * Int64(k) / Int64(parts)
+            let n = pread(fd, buf, window, off_t(guess))
+            guard n > 0 else { continue }
+            let p = UnsafePointer(buf.assumingMemoryBound(to: UInt8.self))
+            // first line start after `guess`, then skip continuation lines
+            guard let nl = memchr(p, Int32(UInt8(ascii: "\n")), n) else { continue }
+            var i = UnsafePointer<UInt8>(nl.assumingMemoryBound(to: UInt8.self)) - p + 1
+            while i < n {
+                guard let e = memchr(p + i, Int32(UInt8(ascii: "\n")), n - i) else { break }
+                let lineEnd = UnsafePointer<UInt8>(e.assumingMemoryBound(to: UInt8.self)) - p
+                if !LineParser.isContinuation(p + i, lineEnd - i) { break }
+                i = lineEnd + 1
+            }
+            let b = guess + Int64(i)
+            if b > bounds.last! && b < size { bounds.append(b) }
+        }
+        bounds.append(size)
+        return zip(bounds, bounds.dropFirst()).map { $0..<$1 }
+    }
+}

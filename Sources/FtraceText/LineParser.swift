@@ -1,0 +1,798 @@
+import TraceModel
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Byte constants, named once so the parser below reads as the grammar it implements.
+private let NL = UInt8(ascii: "\n"), CR = UInt8(ascii: "\r"), SP = UInt8(ascii: " "), TAB = UInt8(ascii: "\t")
+private let HASH = UInt8(ascii: "#"), LBRACK = UInt8(ascii: "["), RBRACK = UInt8(ascii: "]")
+private let LPAREN = UInt8(ascii: "("), RPAREN = UInt8(ascii: ")"), COLON = UInt8(ascii: ":")
+private let DASH = UInt8(ascii: "-"), DOT = UInt8(ascii: "."), LT = UInt8(ascii: "<"), GT = UInt8(ascii: ">")
+private let EQ = UInt8(ascii: "="), BAR = UInt8(ascii: "|"), BACKSLASH = UInt8(ascii: "\\")
+private let ZERO = UInt8(ascii: "0"), NINE = UInt8(ascii: "9")
+
+@inline(__always) private func isDigit(_ c: UInt8) -> Bool { c &- ZERO <= 9 }
+@inline(__always) private func isBlank(_ c: UInt8) -> Bool { c == SP || c == TAB }
+
+/// Symbols every parser interns first, so their ids are constants.
+enum Well: UInt32 {
+    // trace_marker and trace_printk events; ids 0...4 are exactly the marker names.
+    case tracingMarkWrite = 0, print, bprint, bputs, legacyMarker
+    case function, funcgraphEntry, funcgraphExit, unknownComm, kernelStackEvent, userStackEvent, stackTrace
+    static let names = ["tracing_mark_write", "print", "bprint", "bputs", "0", "function", "funcgraph_entry",
+                        "funcgraph_exit", "<unknown>", "kernel_stack", "user_stack", "<stack trace>"]
+    var symbol: Symbol { Symbol(rawValue: rawValue) }
+}
+
+/// The line grammar of ftrace text. Owned by one reader; keeps the cross-line state (the function_graph task
+/// per CPU, the open stack block, the marker whose payload may continue on the next line).
+struct LineParser {
+    var description = TraceDescription()
+    private(set) var interner = ByteInterner()
+    private var lineNumber: Int
+    var baseOffset: Int64 = 0
+    private var lastTimestamp = Event.unknownTimestamp
+    /// function_graph without `funcgraph-proc`: who runs on each CPU, from the context-switch banners.
+    private var graphTask: [Int32: (pid: Int32, comm: Symbol)] = [:]
+    private var pendingUnparsed: [UnparsedLine] = []
+    private var pendingUnparsedCount = 0
+    private var sawHeader = false
+    private var sawPreamble = false
+    private var sawGraph = false
+    /// Android systrace HTML: only the lines inside the trace-data block are trace text.
+    private var html = false
+    private var inTraceData = false
+
+    // Per-batch state.
+    private var events: [Event] = []
+    private var gaps: [TraceGap] = []
+    private var unparsed: [UnparsedLine] = []
+    private var counts = LineCounts()
+    private var chunkOffset: Int64 = 0
+    /// The event whose `<stack trace>` block is open, which stack, and the marker line (for an orphan).
+    private var openStack: OpenStack?
+    private struct OpenStack {
+        var event: Int
+        var user: Bool
+        var marker: Event
+    }
+    /// Index of the last event if it is a marker whose payload may continue (a `bprint` with `\n`).
+    private var openMarker: Int?
+
+    init(firstLine: Int) {
+        lineNumber = firstLine
+        for n in Well.names { _ = interner.intern(n) }
+    }
+
+    // MARK: chunk boundaries
+
+    /// A line belongs to the group of the event before it: a ` => frame` line or a `<stack trace>` marker.
+    static func isContinuation(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        var j = 0
+        while j < n && isBlank(p[j]) { j += 1 }
+        if j + 1 < n && p[j] == EQ && p[j + 1] == GT { return true }
+        // `<stack trace>` / `<user stack trace>` event lines, and trace-cmd's `kernel_stack: <stack trace >`
+        return find(UnsafeRawBufferPointer(start: p, count: n), "stack trace") != nil
+    }
+
+    /// Where to cut a chunk so that the last (possibly incomplete) event group goes to the next chunk: the start
+    /// of the last complete line that begins a group. Returns `from` when no such cut exists.
+    static func groupCut(_ p: UnsafePointer<UInt8>, from: Int, to: Int) -> Int {
+        // End of the last complete line.
+        var end = to
+        while end > from && p[end - 1] != NL { end -= 1 }
+        guard end > from else { return from }
+        // Walk back over complete lines; stop at the first (from the end) that is not a continuation.
+        var lineEnd = end - 1  // index of that line's '\n'
+        while lineEnd > from {
+            var start = lineEnd
+            while start > from && p[start - 1] != NL { start -= 1 }
+            if !isContinuation(p + start, lineEnd - start) { return start }
+            lineEnd = start - 1
+        }
+        return from
+    }
+
+    static func lastLineEnd(_ p: UnsafePointer<UInt8>, from: Int, to: Int) -> Int {
+        var end = to
+        while end > from && p[end - 1] != NL { end -= 1 }
+        return end
+    }
+
+    // MARK: batches
+
+    mutating func noteOverlongLine(at offset: Int64, limit: Int, excerpt: UnsafeRawBufferPointer) {
+        pendingUnparsedCount += 1
+        if pendingUnparsed.count < EventBatch.unparsedSampleLimit {
+            pendingUnparsed.append(UnparsedLine(
+                lineNumber: lineNumber, byteOffset: offset,
+                reason: "line longer than \(limit) bytes without a newline (not ftrace text?)",
+                excerpt: String(decoding: excerpt, as: UTF8.self)))
+        }
+        lineNumber += 1
+    }
+
+    mutating func finish(storage: ByteStorage) -> EventBatch? {
+        guard pendingUnparsedCount > 0 else { return nil }
+        return makeBatch(storage: storage)
+    }
+
+    mutating func parse(storage: ByteStorage, from: Int, to: Int, chunkOffset: Int64, isLast: Bool) -> EventBatch {
+        self.chunkOffset = chunkOffset
+        events.reserveCapacity(max(1024, (to - from) / 90))
+        let p = UnsafePointer(storage.base.assumingMemoryBound(to: UInt8.self))
+        var i = from
+        while i < to {
+            let lineEnd: Int
+            let hasNewline: Bool
+            if let nl = memchr(p + i, Int32(NL), to - i) {
+                lineEnd = UnsafePointer<UInt8>(nl.assumingMemoryBound(to: UInt8.self)) - p
+                hasNewline = true
+            } else {
+                lineEnd = to
+                hasNewline = false
+            }
+            var e = lineEnd
+            if e > i && p[e - 1] == CR { e -= 1 }
+            line(p, i, e, truncated: isLast && !hasNewline)
+            lineNumber += 1
+            i = lineEnd + 1
+        }
+        return makeBatch(storage: storage)
+    }
+
+    private mutating func makeBatch(storage: ByteStorage) -> EventBatch {
+        if pendingUnparsedCount > 0 {
+            unparsed.insert(contentsOf: pendingUnparsed, at: 0)
+            counts.unparsedLines += pendingUnparsedCount
+            counts.lines += pendingUnparsedCount
+            pendingUnparsed.removeAll()
+            pendingUnparsedCount = 0
+        }
+        if openStack != nil { closeStack(UnsafePointer(storage.base.assumingMemoryBound(to: UInt8.self))) }
+        let batch = EventBatch(storage: storage, events: events, gaps: gaps, symbols: interner.table,
+                               unparsed: unparsed, counts: counts)
+        events = []
+        gaps.removeAll()
+        unparsed.removeAll()
+        counts = LineCounts()
+        openMarker = nil
+        finalizeDescription()
+        return batch
+    }
+
+    private mutating func finalizeDescription() {
+        if sawGraph && description.tracer == nil { description.tracer = "function_graph" }
+        if html { description.format = "systrace HTML" }
+        else if sawPreamble { description.format = "trace-cmd report" }
+        else if sawHeader { description.format = "tracefs trace" }
+        else if description.format == "unknown" && lineNumber > 1 { description.format = "ftrace text (no header)" }
+    }
+
+    // MARK: one line
+
+    private mutating func line(_ p: UnsafePointer<UInt8>, _ s: Int, _ lineEnd: Int, truncated: Bool) {
+        counts.lines += 1
+        var e = lineEnd
+        // Legacy systrace JS containers end each trace line with a literal `\n\`.
+        if e - s >= 3 && p[e - 1] == BACKSLASH && p[e - 2] == UInt8(ascii: "n") && p[e - 3] == BACKSLASH { e -= 3 }
+        var j = s
+        while j < e && isBlank(p[j]) { j += 1 }
+        if j == e {
+            counts.headerLines += 1
+            if openStack != nil { closeStack(p) }
+            return
+        }
+        let c = p[j]
+
+        if c == EQ && j + 1 < e && p[j + 1] == GT { stackFrame(p, s, j, e); return }
+        if openStack != nil { closeStack(p) }
+
+        if c == LT || html, container(p, j, e) { openMarker = nil; return }
+        if c == HASH { header(p, j, e); openMarker = nil; return }
+        if c == UInt8(ascii: "C") && lostMarker(p, j, e) { openMarker = nil; return }
+        if preamble(p, j, e) { openMarker = nil; return }
+        if eventLine(p, s, j, e) { return }
+        if graphLine(p, s, j, e) { openMarker = nil; return }
+        if let m = openMarker {
+            // A trace_printk format with `\n` continues the event's text on the next line.
+            events[m].payload.count = UInt32(e - Int(events[m].payload.start))
+            counts.continuationLines += 1
+            return
+        }
+        let looksLikeEvent = Self.hasEventContext(p, j, e)
+        fail(p, s, e, truncated ? "truncated last line (no newline at end of input)"
+             : looksLikeEvent ? "malformed event line" : "not a trace line")
+    }
+
+    private mutating func fail(_ p: UnsafePointer<UInt8>, _ s: Int, _ e: Int, _ reason: String) {
+        counts.unparsedLines += 1
+        openMarker = nil
+        if unparsed.count < EventBatch.unparsedSampleLimit {
+            unparsed.append(UnparsedLine(
+                lineNumber: lineNumber, byteOffset: chunkOffset + Int64(s), reason: reason,
+                excerpt: String(decoding: UnsafeRawBufferPointer(start: p + s, count: min(100, e - s)), as: UTF8.self)))
+        }
+    }
+
+    /// Systrace HTML containers: `<script class="trace-data">…</script>` or the legacy
+    /// `var linuxPerfData = "\` … `";` block. Markup outside the block is counted as header lines.
+    private mutating func container(_ p: UnsafePointer<UInt8>, _ j: Int, _ e: Int) -> Bool {
+        let text = UnsafeRawBufferPointer(start: p + j, count: e - j)
+        if !html {
+            guard text.starts(with: "<!DOCTYPE".utf8) || text.starts(with: "<!doctype".utf8)
+                || text.starts(with: "<html".utf8) else { return false }
+            html = true
+            description.format = "systrace HTML"
+            counts.headerLines += 1
+            return true
+        }
+        if inTraceData {
+            // Trace text, unless the block ends (`</script>`, `";`, `\n";`) or holds JSON trace events instead.
+            let ends = text.starts(with: "</".utf8) || text.starts(with: "\";".utf8) || text.starts(with: "\\n\";".utf8)
+            guard ends || text.starts(with: "<!--".utf8) || text.starts(with: "{\"".utf8) else { return false }
+            if ends { inTraceData = false }
+        } else if Self.find(text, "class=\"trace-data\"") != nil || Self.find(text, "linuxPerfData = \"") != nil {
+            inTraceData = true
+        }
+        counts.headerLines += 1
+        return true
+    }
+
+    /// `comm-pid [cpu]` shape somewhere in the line: the line meant to be an event.
+    static func hasEventContext(_ p: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        var k = s
+        while k < e, let br = memchr(p + k, Int32(LBRACK), e - k) {
+            let b = UnsafePointer<UInt8>(br.assumingMemoryBound(to: UInt8.self)) - p
+            var d = b + 1
+            while d < e && isDigit(p[d]) { d += 1 }
+            if d > b + 1 && d < e && p[d] == RBRACK && b > s {
+                var q = b - 1
+                while q > s && isBlank(p[q]) { q -= 1 }
+                if isDigit(p[q]) || p[q] == RPAREN { return true }
+            }
+            k = b + 1
+        }
+        return false
+    }
+
+    // MARK: header, preamble, lost events
+
+    private mutating func header(_ p: UnsafePointer<UInt8>, _ j: Int, _ e: Int) {
+        counts.headerLines += 1
+        let text = UnsafeRawBufferPointer(start: p + j, count: e - j)
+        if text.starts(with: "##### CPU ".utf8) {
+            // `##### CPU 3 buffer started ####`
+            var k = j + 10
+            var cpu: Int32 = 0
+            while k < e && isDigit(p[k]) { cpu = cpu &* 10 &+ Int32(p[k] &- ZERO); k += 1 }
+            gaps.append(TraceGap(kind: .bufferStarted, cpu: cpu, lostEvents: nil, lineNumber: lineNumber,
+                                 byteOffset: chunkOffset + Int64(j), beforeEvent: events.count, after: lastTimestamp))
+            return
+        }
+        sawHeader = true
+        if text.starts(with: "# tracer: ".utf8) {
+            description.tracer = String(decoding: text.dropFirst(10), as: UTF8.self)
+            return
+        }
+        if let r = Self.find(text, "entries-in-buffer/entries-written:") {
+            let rest = Array(text[(r + 35)...])
+            let nums = rest.split(whereSeparator: { !isDigit($0) }).compactMap { Int64(String(decoding: $0, as: UTF8.self)) }
+            if nums.count >= 2 { description.entriesInBuffer = nums[0]; description.entriesWritten = nums[1] }
+            if let pr = Self.find(text, "#P:") {
+                description.cpuCount = Int(String(decoding: text[(pr + 3)...].prefix(while: isDigit), as: UTF8.self))
+            }
+            return
+        }
+        if let t = Self.find(text, "TASK-PID") {
+            description.hasTGIDColumn = Self.find(text, "TGID") != nil
+            if let cpuCol = Self.find(text, "CPU#") {
+                let after = text[(cpuCol + 4)...].drop(while: { $0 == SP })
+                description.flagColumns = after.prefix(while: { $0 == BAR }).count
+            }
+            _ = t
+            return
+        }
+        if Self.find(text, "DURATION") != nil && Self.find(text, "FUNCTION CALLS") != nil {
+            sawGraph = true
+        }
+    }
+
+    /// `CPU:N [LOST M EVENTS]`, `CPU:N [M EVENTS DROPPED]`, `CPU:N [EVENTS DROPPED]`.
+    private mutating func lostMarker(_ p: UnsafePointer<UInt8>, _ j: Int, _ e: Int) -> Bool {
+        let text = UnsafeRawBufferPointer(start: p + j, count: e - j)
+        guard text.starts(with: "CPU:".utf8) else { return false }
+        var k = 4
+        var cpu: Int32 = 0
+        while k < text.count && isDigit(text[k]) { cpu = cpu &* 10 &+ Int32(text[k] &- ZERO); k += 1 }
+        guard k > 4, k + 2 < text.count, text[k] == SP, text[k + 1] == LBRACK else { return false }
+        let inner = text[(k + 2)...]
+        var kind = TraceGap.Kind.dropped
+        var digits = inner
+        if inner.starts(with: "LOST ".utf8) { kind = .lost; digits = inner.dropFirst(5) }
+        let num = digits.prefix(while: isDigit)
+        let rest = digits.dropFirst(num.count)
+        let ok = kind == .lost ? rest.starts(with: " EVENTS]".utf8)
+            : (rest.starts(with: " EVENTS DROPPED]".utf8) || rest.starts(with: "EVENTS DROPPED]".utf8))
+        guard ok else { return false }
+        let n = num.isEmpty ? nil : Int64(String(decoding: num, as: UTF8.self))
+        gaps.append(TraceGap(kind: kind, cpu: cpu, lostEvents: n, lineNumber: lineNumber,
+                             byteOffset: chunkOffset + Int64(j), beforeEvent: events.count, after: lastTimestamp))
+        counts.lostMarkerLines += 1
+        return true
+    }
+
+    /// trace-cmd report's preamble: `version = 6`, `CPU 3 is empty`, `cpus=6`.
+    private mutating func preamble(_ p: UnsafePointer<UInt8>, _ j: Int, _ e: Int) -> Bool {
+        let text = UnsafeRawBufferPointer(start: p + j, count: e - j)
+        if text.starts(with: "cpus=".utf8) {
+            let n = text.dropFirst(5).prefix(while: isDigit)
+            guard !n.isEmpty, n.count == text.count - 5 else { return false }
+            description.cpuCount = Int(String(decoding: n, as: UTF8.self))
+        } else if text.starts(with: "version = ".utf8) {
+            description.traceCmdVersion = Int(String(decoding: text.dropFirst(10).prefix(while: isDigit), as: UTF8.self))
+        } else if text.starts(with: "CPU ".utf8), Self.find(text, " is empty") != nil {
+        } else {
+            return false
+        }
+        sawPreamble = true
+        counts.headerLines += 1
+        return true
+    }
+
+    // MARK: event lines
+
+    /// `comm-pid (tgid) [cpu] flags timestamp: body`. Returns false when the line does not have that shape.
+    private mutating func eventLine(_ p: UnsafePointer<UInt8>, _ lineStart: Int, _ s: Int, _ e: Int) -> Bool {
+        var k = s
+        while k < e {
+            guard let br = memchr(p + k, Int32(LBRACK), e - k) else { return false }
+            let b = UnsafePointer<UInt8>(br.assumingMemoryBound(to: UInt8.self)) - p
+            k = b + 1
+            // [cpu]
+            var d = b + 1
+            var cpu: Int32 = 0
+            while d < e && isDigit(p[d]) { cpu = cpu &* 10 &+ Int32(p[d] &- ZERO); d += 1 }
+            guard d > b + 1, d - b <= 6, d < e, p[d] == RBRACK, b > s else { continue }
+            // Backwards: blanks, optional (tgid), blanks, pid digits, '-'.
+            var q = b - 1
+            while q > s && isBlank(p[q]) { q -= 1 }
+            var tgid = Event.unknownTGID
+            if p[q] == RPAREN {
+                var o = q - 1
+                while o > s && p[o] != LPAREN && q - o < 12 { o -= 1 }
+                guard p[o] == LPAREN else { continue }
+                var v: Int32 = 0
+                var digits = 0
+                for x in (o + 1)..<q where isDigit(p[x]) { v = v &* 10 &+ Int32(p[x] &- ZERO); digits += 1 }
+                if digits > 0 { tgid = v }
+                q = o - 1
+                while q > s && isBlank(p[q]) { q -= 1 }
+            }
+            let pidEnd = q + 1
+            while q >= s && isDigit(p[q]) { q -= 1 }
+            guard pidEnd - (q + 1) > 0, pidEnd - (q + 1) <= 10, q >= s, p[q] == DASH else { continue }
+            var pid: Int32 = 0
+            for x in (q + 1)..<pidEnd { pid = pid &* 10 &+ Int32(p[x] &- ZERO) }
+            return eventBody(p, lineStart: lineStart, commStart: s, commEnd: q, pid: pid, tgid: tgid, cpu: cpu,
+                             after: d + 1, e)
+        }
+        return false
+    }
+
+    private mutating func eventBody(_ p: UnsafePointer<UInt8>, lineStart: Int, commStart: Int, commEnd: Int,
+                                    pid: Int32, tgid: Int32, cpu: Int32, after: Int, _ e: Int) -> Bool {
+        var j = after
+        while j < e && isBlank(p[j]) { j += 1 }
+        // Either `flags timestamp:` or `timestamp:`.
+        var t = j
+        while t < e && p[t] != SP && p[t] != COLON { t += 1 }
+        var flags = LatencyFlags.none
+        if t < e && p[t] == SP {
+            guard let f = decodeFlags(p + j, t - j) else { return false }
+            flags = f
+            j = t
+            while j < e && isBlank(p[j]) { j += 1 }
+            t = j
+            while t < e && p[t] != COLON && p[t] != SP { t += 1 }
+        }
+        guard t < e, p[t] == COLON, let ts = timestamp(p, j, t) else { return false }
+        if description.flagColumns == nil { description.flagColumns = flags.columns }
+        var b = t + 1
+        while b < e && p[b] == SP { b += 1 }
+        let comm = interner.intern(p + commStart, commEnd - commStart)
+        return body(p, lineStart: lineStart, b, e, ts: ts, cpu: cpu, pid: pid, tgid: tgid, comm: comm, flags: flags)
+    }
+
+    /// Everything after `timestamp: `. Shared by plain event lines and function_graph comments.
+    private mutating func body(_ p: UnsafePointer<UInt8>, lineStart: Int, _ b: Int, _ e: Int, ts: Int64, cpu: Int32,
+                               pid: Int32, tgid: Int32, comm: Symbol, flags: LatencyFlags) -> Bool {
+        guard b < e else { return false }
+        if p[b] == LT && stackMarker(p, b, e, cpu: cpu, pid: pid, ts: ts, lineStart: lineStart, comm: comm,
+                                      flags: flags) {
+            return true
+        }
+        var n = b
+        while n < e && p[n] != COLON && p[n] != SP && p[n] != LPAREN { n += 1 }
+        guard n > b else { return false }
+        var kind = EventKind.tracepoint
+        var name: Symbol
+        var payloadStart: Int
+        if n == e {
+            // A bare function name: function tracer with func-parent off.
+            kind = .function
+            name = Well.function.symbol
+            payloadStart = b
+        } else if p[n] == COLON {
+            name = interner.intern(p + b, n - b)
+            payloadStart = n + 1
+            while payloadStart < e && p[payloadStart] == SP { payloadStart += 1 }
+            if name.rawValue <= Well.legacyMarker.rawValue {
+                kind = .marker
+            } else if payloadStart < e && p[payloadStart] == LPAREN {
+                kind = Self.probeKind(p, payloadStart, e)
+            } else if name == Well.funcgraphEntry.symbol {
+                kind = p[e - 1] == UInt8(ascii: "{") ? .functionGraphEntry : .functionGraphLeaf
+            } else if name == Well.funcgraphExit.symbol {
+                kind = .functionGraphExit
+            } else if name == Well.kernelStackEvent.symbol || name == Well.userStackEvent.symbol {
+                if stackMarker(p, payloadStart, e, cpu: cpu, pid: pid, ts: ts, lineStart: lineStart, comm: comm,
+                               flags: flags, user: name == Well.userStackEvent.symbol) { return true }
+            }
+        } else if p[n] == LPAREN {
+            // `sys_clone(clone_flags: 1200011, ...)`
+            kind = .syscallEntry
+            name = interner.intern(p + b, n - b)
+            payloadStart = n
+        } else {
+            var a = n
+            while a < e && p[a] == SP { a += 1 }
+            if a + 1 < e && p[a] == LT && p[a + 1] == DASH {
+                kind = .function
+                name = Well.function.symbol
+                payloadStart = b
+            } else if a + 1 < e && p[a] == DASH && p[a + 1] == GT {
+                kind = .syscallExit
+                name = interner.intern(p + b, n - b)
+                payloadStart = a
+            } else {
+                return false
+            }
+        }
+        var pe = e
+        while pe > payloadStart && p[pe - 1] == SP { pe -= 1 }
+        events.append(Event(timestamp: ts, lineNumber: lineNumber, byteOffset: chunkOffset + Int64(lineStart),
+                            cpu: cpu, pid: pid, tgid: tgid, comm: comm, name: name, kind: kind, flags: flags,
+                            payload: ByteSpan(start: payloadStart, count: pe - payloadStart)))
+        counts.eventLines += 1
+        if ts != Event.unknownTimestamp { lastTimestamp = ts }
+        openMarker = kind == .marker ? events.count - 1 : nil
+        return true
+    }
+
+    /// kprobe `(sym+0x0/0x2a0)`, kretprobe `(caller+0x83/0x130 <- sym)` or trace-cmd's `(addr <- addr)`,
+    /// uprobe `(0x48db60)`. Anything else starting with `(` stays a tracepoint.
+    static func probeKind(_ p: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> EventKind {
+        var k = s + 1
+        var plus = false, arrow = false, allHex = true
+        while k < e && p[k] != RPAREN {
+            let c = p[k]
+            if c == UInt8(ascii: "+") { plus = true }
+            if c == LT && k + 1 < e && p[k + 1] == DASH { arrow = true }
+            if LatencyFlags.hexValue(c) == nil && c != UInt8(ascii: "x") { allHex = false }
+            k += 1
+        }
+        guard k < e, k > s + 1 else { return .tracepoint }
+        if arrow { return .kretprobe }
+        if plus { return .kprobe }
+        guard allHex else { return .tracepoint }
+        // A user-space address is a uprobe; a kernel one is a kprobe that trace-cmd printed without its symbol.
+        let hex = UnsafeRawBufferPointer(start: p + s + 1, count: k - s - 1)
+        if let v = PayloadFields.parseHex(hex), v >= 0xffff_0000_0000_0000 { return .kprobe }
+        return .uprobe
+    }
+
+    // MARK: stacks
+
+    private mutating func stackMarker(_ p: UnsafePointer<UInt8>, _ b: Int, _ e: Int, cpu: Int32, pid: Int32,
+                                      ts: Int64, lineStart: Int, comm: Symbol, flags: LatencyFlags,
+                                      user: Bool? = nil) -> Bool {
+        let text = UnsafeRawBufferPointer(start: p + b, count: e - b)
+        let isUser: Bool
+        if text.starts(with: "<stack trace".utf8) { isUser = user ?? false }
+        else if text.starts(with: "<user stack trace".utf8) { isUser = true }
+        else { return false }
+        counts.stackLines += 1
+        // The owner is the event just before on the same CPU: the kernel writes the stack right after the event
+        // into the same per-CPU buffer, in the same context. When that event belongs to another task or context,
+        // the stack's own event was dropped by a filter (the stack is recorded anyway): the block is an orphan.
+        let marker = Event(timestamp: ts, lineNumber: lineNumber, byteOffset: chunkOffset + Int64(lineStart),
+                           cpu: cpu, pid: pid, comm: comm, name: Well.stackTrace.symbol, kind: .orphanStack,
+                           flags: flags, payload: .empty)
+        var owner = -1
+        var k = events.count - 1
+        while k >= 0 && events.count - k <= 64 {
+            let o = events[k]
+            if o.cpu == cpu {
+                if o.pid == pid && o.kind != .orphanStack && Self.sameContext(o.flags, flags) { owner = k }
+                break
+            }
+            k -= 1
+        }
+        openStack = OpenStack(event: owner, user: isUser, marker: marker)
+        openMarker = nil
+        return true
+    }
+
+    static func sameContext(_ a: LatencyFlags, _ b: LatencyFlags) -> Bool {
+        guard a.columns > 0 && b.columns > 0 else { return true }
+        let ctx = LatencyFlags.hardirq.rawValue | LatencyFlags.softirq.rawValue | LatencyFlags.nmi.rawValue
+        return a.rawValue & ctx == b.rawValue & ctx
+    }
+
+    /// Ends a stack block: checks that its first frames fit the owner (`trace_event_raw_event_<name>` for a
+    /// tracepoint, `kprobe_trace_func` / `kretprobe_trace_func` for probes), else keeps it as an orphan.
+    private mutating func closeStack(_ p: UnsafePointer<UInt8>) {
+        guard let open = openStack else { return }
+        openStack = nil
+        var span = open.marker.kernelStack
+        if open.event >= 0 {
+            span = open.user ? events[open.event].userStack : events[open.event].kernelStack
+            if open.user || fits(p, span, events[open.event]) { return }
+            if open.user { events[open.event].userStack = .empty } else { events[open.event].kernelStack = .empty }
+        }
+        var orphan = open.marker
+        if open.user { orphan.userStack = span } else { orphan.kernelStack = span }
+        // The orphan takes its place in line order: after the events already parsed before its marker line.
+        var at = events.count
+        while at > 0 && events[at - 1].lineNumber > orphan.lineNumber { at -= 1 }
+        events.insert(orphan, at: at)
+    }
+
+    private func fits(_ p: UnsafePointer<UInt8>, _ span: ByteSpan, _ owner: Event) -> Bool {
+        guard !span.isEmpty else { return true }
+        // First frame: after "=> " up to the end of the line.
+        var a = Int(span.start) + 2
+        while a < span.end && p[a] == SP { a += 1 }
+        var z = a
+        while z < span.end && p[z] != NL && p[z] != CR && p[z] != SP { z += 1 }
+        let frame = UnsafeRawBufferPointer(start: p + a, count: z - a)
+        if frame.starts(with: "trace_event_raw_event_".utf8) {
+            guard owner.kind == .tracepoint || owner.kind == .marker else { return false }
+            let name = interner.table[owner.name]
+            return frame.dropFirst(22).elementsEqual(name.utf8)
+        }
+        if frame.elementsEqual("kprobe_trace_func".utf8) { return owner.kind == .kprobe }
+        if frame.elementsEqual("kretprobe_trace_func".utf8) { return owner.kind == .kretprobe }
+        return true
+    }
+
+    private mutating func stackFrame(_ p: UnsafePointer<UInt8>, _ s: Int, _ j: Int, _ e: Int) {
+        guard var open = openStack else {
+            fail(p, s, e, "stack frame line without a preceding <stack trace> line")
+            return
+        }
+        counts.stackLines += 1
+        func extend(_ span: inout ByteSpan) {
+            if span.isEmpty { span = ByteSpan(start: j, count: e - j) } else { span.count = UInt32(e - Int(span.start)) }
+        }
+        if open.event < 0 {
+            extend(&open.marker.kernelStack)
+            openStack = open
+        } else if open.user {
+            extend(&events[open.event].userStack)
+        } else {
+            extend(&events[open.event].kernelStack)
+        }
+    }
+
+    // MARK: function_graph
+
+    /// ` 0)   0.198 us    |  func();`, with optional `abstime |` before and `comm-pid |` / flags after the CPU,
+    /// the context-switch banners and separators, and events printed as `/* name: payload */` comments.
+    private mutating func graphLine(_ p: UnsafePointer<UInt8>, _ lineStart: Int, _ s: Int, _ e: Int) -> Bool {
+        var j = s
+        if p[j] == DASH {
+            var k = j
+            while k < e && p[k] == DASH { k += 1 }
+            if k - j >= 10 && k == e { counts.bannerLines += 1; sawGraph = true; return true }
+            return false
+        }
+        var ts = Event.unknownTimestamp
+        // optional absolute time column
+        var k = j
+        while k < e && (isDigit(p[k]) || p[k] == DOT) { k += 1 }
+        if k > j, k < e, p[k] == SP {
+            var a = k
+            while a < e && p[a] == SP { a += 1 }
+            if a < e && p[a] == BAR {
+                guard let t = timestamp(p, j, k) else { return false }
+                ts = t
+                j = a + 1
+                while j < e && p[j] == SP { j += 1 }
+            }
+        }
+        // CPU `N)`
+        var cpu: Int32 = 0
+        k = j
+        while k < e && isDigit(p[k]) { cpu = cpu &* 10 &+ Int32(p[k] &- ZERO); k += 1 }
+        guard k > j, k < e, p[k] == RPAREN else { return false }
+        j = k + 1
+        var pid = Event.unknownPID
+        var comm = Well.unknownComm.symbol
+        if let task = graphTask[cpu] { pid = task.pid; comm = task.comm }
+        var flags = LatencyFlags.none
+        // Columns up to the duration column's `|`.
+        var bodyStart = -1
+        var segments = 0
+        while segments < 4 {
+            guard let bar = memchr(p + j, Int32(BAR), e - j) else { break }
+            let barAt = UnsafePointer<UInt8>(bar.assumingMemoryBound(to: UInt8.self)) - p
+            var a = j, z = barAt
+            while a < z && isBlank(p[a]) { a += 1 }
+            while z > a && isBlank(p[z - 1]) { z -= 1 }
+            segments += 1
+            j = barAt + 1
+            if a == z || Self.isDuration(p, a, z) { bodyStart = barAt + 1; break }
+            if let f = decodeFlags(p + a, z - a) { flags = f; continue }
+            if let (c, pd) = taskColumn(p, a, z) { comm = c; pid = pd; continue }
+            return false
+        }
+        guard bodyStart >= 0 else {
+            // ` 1)   rcu_pre-15   =>    <idle>-0   `: a context switch on that CPU.
+            return graphBanner(p, j, e, cpu: cpu)
+        }
+        sawGraph = true
+        var b = bodyStart
+        while b < e && p[b] == SP { b += 1 }
+        guard b < e else { return false }
+        var end = e
+        while end > b && p[end - 1] == SP { end -= 1 }
+        let text = UnsafeRawBufferPointer(start: p + b, count: end - b)
+        if text.starts(with: "/*".utf8) {
+            var ib = b + 2, ie = end
+            if text.count >= 4 && p[end - 1] == UInt8(ascii: "/") && p[end - 2] == UInt8(ascii: "*") { ie = end - 2 }
+            while ib < ie && p[ib] == SP { ib += 1 }
+            while ie > ib && p[ie - 1] == SP { ie -= 1 }
+            // An event printed inside the graph: `/* sched_waking: comm=... */`.
+            var n = ib
+            while n < ie && (p[n] == UInt8(ascii: "_") || isDigit(p[n]) || (p[n] >= UInt8(ascii: "a") && p[n] <= UInt8(ascii: "z"))) {
+                n += 1
+            }
+            if n > ib && n < ie && p[n] == COLON,
+               body(p, lineStart: lineStart, ib, ie, ts: ts, cpu: cpu, pid: pid, tgid: Event.unknownTGID, comm: comm,
+                    flags: flags) {
+                return true
+            }
+            // Free text: a trace_marker or trace_printk message.
+            appendGraphEvent(ts: ts, cpu: cpu, pid: pid, comm: comm, name: Well.print.symbol, kind: .marker,
+                             flags: flags, payload: ByteSpan(start: ib, count: ie - ib), lineStart: lineStart)
+            return true
+        }
+        if text.starts(with: "==========>".utf8) || text.starts(with: "<==========".utf8) {
+            counts.bannerLines += 1
+            return true
+        }
+        let kind: EventKind
+        if p[b] == UInt8(ascii: "}") { kind = .functionGraphExit }
+        else if p[end - 1] == UInt8(ascii: "{") { kind = .functionGraphEntry }
+        else if p[end - 1] == UInt8(ascii: ";") { kind = .functionGraphLeaf }
+        else { return false }
+        appendGraphEvent(ts: ts, cpu: cpu, pid: pid, comm: comm,
+                         name: kind == .functionGraphExit ? Well.funcgraphExit.symbol : Well.funcgraphEntry.symbol,
+                         kind: kind, flags: flags, payload: ByteSpan(start: b, count: end - b), lineStart: lineStart)
+        return true
+    }
+
+    private mutating func appendGraphEvent(ts: Int64, cpu: Int32, pid: Int32, comm: Symbol, name: Symbol,
+                                           kind: EventKind, flags: LatencyFlags, payload: ByteSpan, lineStart: Int) {
+        events.append(Event(timestamp: ts, lineNumber: lineNumber, byteOffset: chunkOffset + Int64(lineStart),
+                            cpu: cpu, pid: pid, comm: comm, name: name, kind: kind, flags: flags, payload: payload))
+        counts.eventLines += 1
+        if ts != Event.unknownTimestamp { lastTimestamp = ts }
+        openMarker = nil
+    }
+
+    private mutating func graphBanner(_ p: UnsafePointer<UInt8>, _ j: Int, _ e: Int, cpu: Int32) -> Bool {
+        let text = UnsafeRawBufferPointer(start: p + j, count: e - j)
+        guard let arrow = Self.find(text, "=>") else { return false }
+        var a = j + arrow + 2
+        while a < e && p[a] == SP { a += 1 }
+        var z = e
+        while z > a && p[z - 1] == SP { z -= 1 }
+        guard let (comm, pid) = taskColumn(p, a, z) else { return false }
+        graphTask[cpu] = (pid, comm)
+        counts.bannerLines += 1
+        sawGraph = true
+        return true
+    }
+
+    /// `comm-pid` (the comm may itself contain dashes: split at the last one).
+    private mutating func taskColumn(_ p: UnsafePointer<UInt8>, _ a: Int, _ z: Int) -> (Symbol, Int32)? {
+        var q = z - 1
+        while q > a && isDigit(p[q]) { q -= 1 }
+        guard q >= a, q < z - 1, p[q] == DASH, z - q <= 11 else { return nil }
+        var pid: Int32 = 0
+        for x in (q + 1)..<z { pid = pid &* 10 &+ Int32(p[x] &- ZERO) }
+        return (interner.intern(p + a, q - a), pid)
+    }
+
+    /// `0.198 us`, `! 8147.120 us`, `+ 12.3 us`, `$ 1.2 s`-style duration cells.
+    static func isDuration(_ p: UnsafePointer<UInt8>, _ a: Int, _ z: Int) -> Bool {
+        var k = a
+        if k < z, "+!#*@$".utf8.contains(p[k]) { k += 1 }
+        while k < z && p[k] == SP { k += 1 }
+        let numStart = k
+        while k < z && (isDigit(p[k]) || p[k] == DOT) { k += 1 }
+        guard k > numStart else { return k == z }
+        while k < z && p[k] == SP { k += 1 }
+        let unit = UnsafeRawBufferPointer(start: p + k, count: z - k)
+        return unit.elementsEqual("us".utf8) || unit.elementsEqual("ms".utf8) || unit.elementsEqual("s".utf8)
+            || unit.elementsEqual("ns".utf8)
+    }
+
+    // MARK: small pieces
+
+    /// Flag columns repeat (`d..2.`, `.....`): a tiny cache keyed on the packed bytes avoids re-decoding.
+    private var flagCacheKey: UInt64 = .max
+    private var flagCacheValue = LatencyFlags.none
+
+    private mutating func decodeFlags(_ p: UnsafePointer<UInt8>, _ n: Int) -> LatencyFlags? {
+        guard n >= 4 && n <= 7 else { return nil }
+        var key: UInt64 = UInt64(n)
+        for x in 0..<n { key = key << 8 | UInt64(p[x]) }
+        if key == flagCacheKey { return flagCacheValue }
+        guard let f = LatencyFlags.decode(UnsafeRawBufferPointer(start: p, count: n)) else { return nil }
+        flagCacheKey = key
+        flagCacheValue = f
+        return f
+    }
+
+    /// `1212.465074` (µs), `683201.375000000` (ns, `trace-cmd report -t`) or a counter clock's integer.
+    private mutating func timestamp(_ p: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Int64? {
+        var k = s
+        var sec: Int64 = 0
+        while k < e && isDigit(p[k]) {
+            sec = sec &* 10 &+ Int64(p[k] &- ZERO)
+            k += 1
+        }
+        guard k > s, k - s <= 18 else { return nil }
+        if k == e {
+            description.clock = .counter
+            return sec
+        }
+        guard p[k] == DOT else { return nil }
+        k += 1
+        var frac: Int64 = 0
+        var digits = 0
+        while k < e && isDigit(p[k]) && digits < 9 {
+            frac = frac &* 10 &+ Int64(p[k] &- ZERO)
+            digits += 1
+            k += 1
+        }
+        guard k == e, digits > 0 else { return nil }
+        if description.timestampDigits == nil { description.timestampDigits = digits }
+        for _ in digits..<9 { frac = frac &* 10 }
+        return sec &* 1_000_000_000 &+ frac
+    }
+
+    /// First occurrence of `needle` (ASCII) in `text`. memchr for the first byte, then compare: the needles
+    /// are short and only header and rare lines are searched.
+    static func find(_ text: UnsafeRawBufferPointer, _ needle: StaticString) -> Int? {
+        let n = needle.utf8CodeUnitCount
+        guard n > 0, text.count >= n, let base = text.baseAddress else { return nil }
+        let first = needle.utf8Start.pointee
+        var k = 0
+        while k <= text.count - n {
+            guard let hit = memchr(base + k, Int32(first), text.count - n + 1 - k) else { return nil }
+            let at = UnsafeRawPointer(hit) - base
+            if memcmp(base + at, needle.utf8Start, n) == 0 { return at }
+            k = at + 1
+        }
+        return nil
+    }
+}
