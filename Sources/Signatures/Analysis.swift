@@ -254,7 +254,12 @@ public struct Analyzer {
         var objects: [ObjectKind: Int] = [:]
         for o in ctx.timelines.timelines.keys { objects[o.kind, default: 0] += 1 }
         var blind: [String] = []
-        if !ctx.verbsSeen.contains(.switchOut) { blind.append("no sched_switch: no task states, no hang analysis") }
+        for (name, n) in stream.mapper.unreadable.sorted(by: { $0.key < $1.key }) {
+            blind.append("\(n) \(name) line(s) lack the fields ksleuth keys on"
+                         + (name.hasPrefix("sched_") ? " (trace-cmd's default plugin format? use `trace-cmd report -N`)"
+                                                     : " (probe defined with other argument names? see --probe-map)"))
+        }
+        if !ctx.verbsSeen.contains(.switchOut) { blind.append("no readable sched_switch: no task states, no hang analysis") }
         if !ctx.verbsSeen.contains(.waking) && !ctx.verbsSeen.contains(.wakeup) && ctx.verbsSeen.contains(.switchOut) {
             blind.append("no sched_waking/sched_wakeup: wake-ups are invisible")
         }

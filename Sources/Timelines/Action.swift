@@ -86,7 +86,9 @@ public struct Action: Sendable {
 
     /// One line for timelines: `2.965802  lw_waiter-137  switch-out task:137 D  (line 223)`.
     public var summary: String {
-        var s = "\(verb.rawValue) \(object)"
+        // A task wake names its target in the values; the object is the waker itself.
+        var s = verb == .wakeTask || verb == .wakeTaskReturn || verb == .spliceReturn ? verb.rawValue
+            : "\(verb.rawValue) \(object)"
         if verb == .switchOut { s += " \(state)" }
         if let o = other, verb != .wakeTask { s += " → \(o)" }
         if !detail.isEmpty { s += " \(detail)" }

@@ -67,6 +67,9 @@ public struct SemanticMapper {
     /// Event names the table mapped, with counts, for `objects` and coverage reports.
     public private(set) var probedSymbols: Set<String> = []
     public private(set) var returnSymbols: Set<String> = []
+    /// Mapped events whose key field could not be read, by event name (e.g. `sched_switch` printed by a
+    /// trace-cmd plugin without `prev_pid=`): the analysis is blind to them and says so.
+    public private(set) var unreadable: [String: Int] = [:]
 
     public init(rules: [SemanticRule] = SemanticTable.rules, aliases: [ProbeAlias] = []) {
         self.rules = rules
@@ -161,12 +164,13 @@ public struct SemanticMapper {
         return String(decoding: UnsafeRawBufferPointer(rebasing: b[i..<j]), as: UTF8.self)
     }
 
-    private func apply(_ r: SemanticRule, _ batch: EventBatch, _ e: Event, _ index: Int, _ f: PayloadFields,
+    private mutating func apply(_ r: SemanticRule, _ batch: EventBatch, _ e: Event, _ index: Int, _ f: PayloadFields,
                        _ alias: [String: String], into out: inout [Action]) {
         let id: UInt64
         if let k = r.key {
             guard let v = Self.read(k, e, batch, f, alias) else {
                 // A probe line without the argument the table needs (user defined fewer args): keep the call.
+                if unreadable.count < 64 || unreadable[batch.name(e)] != nil { unreadable[batch.name(e), default: 0] += 1 }
                 if e.kind == .kprobe || e.kind == .kretprobe {
                     out.append(Action(verb: .call, object: .task(e.pid), timestamp: e.timestamp,
                                       lineNumber: e.lineNumber, cpu: e.cpu, pid: e.pid, comm: batch.comm(e),
