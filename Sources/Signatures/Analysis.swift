@@ -12,7 +12,9 @@ public struct AnalysisOptions: Sendable {
     /// Only these signatures run (nil: all).
     public var enabled: Set<String>?
     /// Actions kept per object for timeline excerpts.
-    public var timelineWindow = 64
+    public var timelineWindow = 32
+    /// Objects whose timelines are kept at once (the least recently touched are forgotten beyond it).
+    public var timelineObjects = 100_000
     /// Lines of timeline excerpt per finding.
     public var excerptLength = 12
     public var probeAliases: [ProbeAlias] = []
@@ -20,8 +22,15 @@ public struct AnalysisOptions: Sendable {
     public init() {}
 }
 
-/// What the analysis knows about one task, updated after every detector has seen the action.
-public struct TaskInfo: Sendable {
+/// An action kept for possible later use as evidence.
+public struct PendingEvidence: Sendable {
+    public var action: Action
+    public var batchSerial: Int
+}
+
+/// What the analysis knows about one task, updated after every detector has seen the action. A class so the
+/// engine updates it in place (one dictionary lookup per task action); detectors only read it.
+public final class TaskInfo {
     public enum RunState: String, Sendable { case unknown, running, runnable, sleeping, exited }
     public var pid: Int32
     public var comm: String
@@ -30,7 +39,12 @@ public struct TaskInfo: Sendable {
     public var sleepState: TaskState = .running
     public var sleptAt: Int64 = Event.unknownTimestamp
     public var sleepLine = 0
-    public var sleepEvidence: EvidenceLine?
+    /// The switch-out line of the current sleep (captured cheaply; see `sleepEvidence`).
+    var sleepText = ""
+    public var sleepEvidence: EvidenceLine? {
+        sleepLine == 0 ? nil : EvidenceLine(lineNumber: sleepLine, timestamp: sleptAt, pid: pid, comm: comm,
+                                            text: sleepText, note: "switched out \(sleepState)")
+    }
     /// Kernel stack of the last switch-out into a sleep, when the trace attached one.
     public var sleepStack: [String] = []
     /// When the current run (or runnable period) began: the last wake or switch-in.
@@ -56,14 +70,15 @@ public final class AnalysisContext {
     public private(set) var gaps: [TraceGap] = []
     public private(set) var firstTimestamp: Int64 = Event.unknownTimestamp
     public private(set) var lastTimestamp: Int64 = Event.unknownTimestamp
-    public private(set) var verbsSeen: Set<ActionVerb> = []
     public private(set) var eventCount = 0
     public var source = ""
     var batch: EventBatch?
+    /// Increments with every batch: a `PendingEvidence` from the current batch can still quote its line.
+    public private(set) var batchSerial = 0
 
     init(options: AnalysisOptions) {
         self.options = options
-        timelines = TimelineStore(window: options.timelineWindow)
+        timelines = TimelineStore(window: options.timelineWindow, objectLimit: options.timelineObjects)
     }
 
     public func task(_ pid: Int32) -> TaskInfo? { tasks[pid] }
@@ -81,6 +96,17 @@ public final class AnalysisContext {
         }
         return EvidenceLine(lineNumber: a.lineNumber, timestamp: a.timestamp, pid: a.pid, comm: a.comm, text: text,
                             note: note)
+    }
+
+    /// Keeps an action cheaply (no text) so that it can become evidence later, if it turns out to matter.
+    public func pending(_ a: Action) -> PendingEvidence { PendingEvidence(action: a, batchSerial: batchSerial) }
+
+    /// The evidence line of a kept action: the input line's text while its batch is current, else the action's
+    /// summary (the line number is exact either way).
+    public func resolve(_ p: PendingEvidence, _ note: String) -> EvidenceLine {
+        if p.batchSerial == batchSerial { return evidence(p.action, note) }
+        return EvidenceLine(lineNumber: p.action.lineNumber, timestamp: p.action.timestamp, pid: p.action.pid,
+                            comm: p.action.comm, text: p.action.summary, note: note)
     }
 
     /// The kernel stack attached to the action's event (innermost first, tracing frames removed).
@@ -147,6 +173,7 @@ public final class AnalysisContext {
 
     func beginBatch(_ b: EventBatch) {
         batch = b
+        batchSerial += 1
         gaps.append(contentsOf: b.gaps)
         eventCount += b.events.count
         if let f = b.events.first(where: { $0.timestamp != Event.unknownTimestamp }),
@@ -156,55 +183,77 @@ public final class AnalysisContext {
         }
     }
 
+    private var verbMask: UInt64 = 0
+    /// The verbs the trace produced (what the analysis could see).
+    public var verbsSeen: Set<ActionVerb> {
+        Set(ActionVerb.allCases.filter { verbMask & Self.bit($0) != 0 })
+    }
+    @inline(__always) static func bit(_ v: ActionVerb) -> UInt64 { 1 << UInt64(withUnsafeBytes(of: v) { $0[0] }) }
+    public func saw(_ v: ActionVerb) -> Bool { verbMask & Self.bit(v) != 0 }
+
+    @inline(__always) private func info(_ pid: Int32, _ comm: @autoclosure () -> String) -> TaskInfo {
+        if let t = tasks[pid] { return t }
+        let t = TaskInfo(pid: pid, comm: comm())
+        tasks[pid] = t
+        return t
+    }
+
+    /// The raw `name: payload` text of the action's event (one allocation).
+    func rawText(_ a: Action) -> String {
+        guard let b = batch, a.eventIndex >= 0, a.eventIndex < b.events.count else { return a.summary }
+        let e = b.events[a.eventIndex]
+        return b.name(e) + ": " + b.payloadText(e)
+    }
+
     func apply(_ a: Action) {
-        verbsSeen.insert(a.verb)
+        verbMask |= Self.bit(a.verb)
         timelines.record(a)
         // Keep the actor's comm current (the payload comm of a new kthread may be its parent's).
         if a.pid > 0 {
-            if tasks[a.pid] == nil { tasks[a.pid] = TaskInfo(pid: a.pid, comm: a.comm) }
-            else if tasks[a.pid]!.comm != a.comm && !a.comm.hasPrefix("<") { tasks[a.pid]!.comm = a.comm }
+            let actor = info(a.pid, a.comm)
+            if actor.comm != a.comm && !a.comm.hasPrefix("<") { actor.comm = a.comm }
         }
         guard a.object.kind == .task else { return }
         let pid = a.object.pid
         if pid == 0 { return }
-        if tasks[pid] == nil { tasks[pid] = TaskInfo(pid: pid, comm: a.pid == pid ? a.comm : "?") }
+        let t = info(pid, a.pid == pid ? a.comm : "?")
         switch a.verb {
         case .switchOut:
             if a.state.isExit {
-                tasks[pid]!.runState = .exited
+                t.runState = .exited
             } else if a.state.isSleep {
-                tasks[pid]!.runState = .sleeping
-                tasks[pid]!.sleepState = a.state
-                tasks[pid]!.sleptAt = a.timestamp
-                tasks[pid]!.sleepLine = a.lineNumber
-                tasks[pid]!.sleepEvidence = evidence(a, "switched out \(a.state)")
-                tasks[pid]!.sleepStack = stack(a)
+                t.runState = .sleeping
+                t.sleepState = a.state
+                t.sleptAt = a.timestamp
+                t.sleepLine = a.lineNumber
+                t.sleepText = rawText(a)
+                t.sleepStack = stack(a)
             } else {
-                tasks[pid]!.runState = .runnable
+                t.runState = .runnable
             }
         case .switchIn, .waking, .wakeup, .wakeupNew:
-            if tasks[pid]!.runState == .sleeping {
-                let t = tasks[pid]!
+            if t.runState == .sleeping {
                 if t.sleepState.isUninterruptibleSleep, t.sleptAt != Event.unknownTimestamp {
                     let d = a.timestamp - t.sleptAt
                     if d > t.longestDSleep.duration {
-                        tasks[pid]!.longestDSleep = (d, t.sleepEvidence, evidence(a, "\(a.verb.rawValue) after \(TimestampFormat.duration(d)) in D"))
+                        t.longestDSleep = (d, t.sleepEvidence,
+                                           evidence(a, "\(a.verb.rawValue) after \(TimestampFormat.duration(d)) in D"))
                     }
                 }
-                tasks[pid]!.runningSince = a.timestamp
-            } else if tasks[pid]!.runState == .unknown || tasks[pid]!.runState == .exited {
-                tasks[pid]!.runningSince = a.timestamp
+                t.runningSince = a.timestamp
+            } else if t.runState == .unknown || t.runState == .exited {
+                t.runningSince = a.timestamp
             }
-            if tasks[pid]!.runState != .exited || a.verb == .wakeupNew {
-                tasks[pid]!.runState = a.verb == .switchIn ? .running : (tasks[pid]!.runState == .running ? .running : .runnable)
+            if t.runState != .exited || a.verb == .wakeupNew {
+                t.runState = a.verb == .switchIn ? .running : (t.runState == .running ? .running : .runnable)
             }
         case .fork:
-            tasks[pid]!.runState = .runnable
-            tasks[pid]!.runningSince = a.timestamp
+            t.runState = .runnable
+            t.runningSince = a.timestamp
         case .exit:
-            tasks[pid]!.runState = .exited
+            t.runState = .exited
         case .hang:
-            tasks[pid]!.hangEvidence = evidence(a, "hung-task watchdog: blocked too long")
+            t.hangEvidence = evidence(a, "hung-task watchdog: blocked too long")
         default:
             break
         }
@@ -252,7 +301,7 @@ public struct Analyzer {
         for i in findings.indices { findings[i].source = name }
         findings = Self.consolidate(findings)
         var objects: [ObjectKind: Int] = [:]
-        for o in ctx.timelines.timelines.keys { objects[o.kind, default: 0] += 1 }
+        for o in ctx.timelines.objects { objects[o.kind, default: 0] += 1 }
         var blind: [String] = []
         for (name, n) in stream.mapper.unreadable.sorted(by: { $0.key < $1.key }) {
             blind.append("\(n) \(name) line(s) lack the fields ksleuth keys on"

@@ -50,13 +50,15 @@ final class DoubleDSpliceDetector: Detector {
         var pid: Int32
         var comm: String
         var time: Int64
-        var evidence: EvidenceLine
+        var evidence: PendingEvidence
         var returned = false
     }
     struct Candidate {
         var dentry: ObjectRef
         var first: Splice
         var second: Splice
+        var firstEvidence: EvidenceLine
+        var secondEvidence: EvidenceLine
         var opens: [EvidenceLine]
         var crash: EvidenceLine?
     }
@@ -70,16 +72,23 @@ final class DoubleDSpliceDetector: Detector {
         switch a.verb {
         case .splice:
             let d = a.object
-            var s = Splice(pid: a.pid, comm: a.comm, time: a.timestamp,
-                           evidence: ctx.evidence(a, "task \(a.pid) splices \(d)"))
+            let s = Splice(pid: a.pid, comm: a.comm, time: a.timestamp, evidence: ctx.pending(a))
             var idx = -1
             if let prev = last[d], prev.pid != a.pid {
-                s.evidence.note = "task \(a.pid) splices \(d) again: no d_drop since \(prev.comm)-\(prev.pid)'s splice"
-                candidates.append(Candidate(dentry: d, first: prev, second: s, opens: opens[d] ?? []))
+                let first = ctx.resolve(prev.evidence, "\(prev.comm)-\(prev.pid) splices \(d): the dentry is hashed now")
+                let second = ctx.evidence(a, "\(a.comm)-\(a.pid) splices \(d) again: no d_drop since the first splice")
+                candidates.append(Candidate(dentry: d, first: prev, second: s, firstEvidence: first,
+                                            secondEvidence: second, opens: opens[d] ?? []))
                 idx = candidates.count - 1
             }
             last[d] = s
             inCall[a.pid] = (d, idx)
+            // Bounded memory: forget the oldest splices (a double splice races within one lookup, not minutes).
+            if last.count > 65_536 {
+                let cutoff = last.values.map(\.time).sorted()[last.count / 2]
+                last = last.filter { $0.value.time >= cutoff }
+                opens = opens.filter { last[$0.key] != nil }
+            }
         case .spliceReturn:
             if let (d, idx) = inCall.removeValue(forKey: a.pid) {
                 if last[d]?.pid == a.pid { last[d]?.returned = true }
@@ -102,7 +111,9 @@ final class DoubleDSpliceDetector: Detector {
         default:
             break
         }
-        if a.verb != .printk { lastActionOf[a.pid] = a.timestamp }
+        if a.verb != .printk && a.verb != .splice, let (_, idx) = inCall[a.pid], idx >= 0 {
+            lastActionOf[a.pid] = a.timestamp
+        }
     }
 
     func finish(_ ctx: AnalysisContext) -> [Finding] {
@@ -133,8 +144,8 @@ final class DoubleDSpliceDetector: Detector {
             f.objects = [c.dentry.description]
             f.since = c.first.time
             f.lastTouch = LastTouch(pid: c.first.pid, comm: c.first.comm, timestamp: c.first.time,
-                                    lineNumber: c.first.evidence.lineNumber, what: "d_splice_alias (hashes the dentry)")
-            f.evidence = (c.opens + [c.first.evidence, c.second.evidence] + (c.crash.map { [$0] } ?? []))
+                                    lineNumber: c.firstEvidence.lineNumber, what: "d_splice_alias (hashes the dentry)")
+            f.evidence = (c.opens + [c.firstEvidence, c.secondEvidence] + (c.crash.map { [$0] } ?? []))
                 .sorted { $0.lineNumber < $1.lineNumber }
             (f.timeline, f.timelineTrimmed) = ctx.excerpt(c.dentry, until: c.second.time)
             f.upstreamFixes = DoubleDSplice().info.upstreamFixes

@@ -76,7 +76,7 @@ final class LostWakeupDetector: Detector {
     struct WakeRecord {
         var time: Int64
         var waker: Int32
-        var evidence: EvidenceLine
+        var evidence: PendingEvidence
         /// A sched_waking followed from the same waker before its next wake: the queue was not empty.
         var wokeSomeone = false
     }
@@ -132,7 +132,7 @@ final class LostWakeupDetector: Detector {
         case .wake:
             let q = a.object
             lastWakeBy[a.pid] = q
-            lastWake[q] = WakeRecord(time: a.timestamp, waker: a.pid, evidence: ctx.evidence(a, "wake on \(q)"))
+            lastWake[q] = WakeRecord(time: a.timestamp, waker: a.pid, evidence: ctx.pending(a))
             for w in waiters[q] ?? [] where w != a.pid && isAwake(w, ctx) {
                 tentative[w] = Drop(kind: "wake on \(q) while the waiter was still running", time: a.timestamp,
                                     waker: a.pid, wakerComm: a.comm, queue: q,
@@ -147,10 +147,9 @@ final class LostWakeupDetector: Detector {
             if let r = lastWake[q], r.waker != w, a.timestamp - r.time <= ctx.options.raceWindow,
                let t = ctx.task(w), t.runState == .running || t.runState == .runnable,
                t.runningSince == Event.unknownTimestamp || t.runningSince <= r.time {
-                var wakeEv = r.evidence
-                wakeEv.note = "wake on \(q) while task \(w) was running and not yet queued: nobody to wake"
+                let wakeEv = ctx.resolve(r.evidence, "wake on \(q) while task \(w) was running and not yet queued: nobody to wake")
                 tentative[w] = Drop(kind: "wake on \(q) landed before the waiter queued itself", time: r.time,
-                                    waker: r.waker, wakerComm: r.evidence.comm, queue: q,
+                                    waker: r.waker, wakerComm: r.evidence.action.comm, queue: q,
                                     evidence: [wakeEv, ctx.evidence(a, "task \(w) queues itself on \(q) after the wake")],
                                     strong: !r.wokeSomeone)
             }

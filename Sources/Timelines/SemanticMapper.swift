@@ -63,7 +63,7 @@ public struct SemanticMapper {
     private var lists: [[Int]] = [[]]
     private var aliasFor: [Int32] = []
     /// Function-tracer lines carry the function in the payload: resolved per distinct function name.
-    private var functionCache: [String: [Int]] = [:]
+    private var functionCache: [UInt64: [Int]] = [:]
     /// Event names the table mapped, with counts, for `objects` and coverage reports.
     public private(set) var probedSymbols: Set<String> = []
     public private(set) var returnSymbols: Set<String> = []
@@ -138,14 +138,20 @@ public struct SemanticMapper {
             let aliasArgs = alias >= 0 ? aliases[alias].arguments : [:]
             for id in ids { apply(rules[id], batch, e, i, fields, aliasArgs, into: &out) }
         case .function, .functionGraphEntry, .functionGraphLeaf:
-            let fn = Self.functionName(batch.storage.bytes(e.payload))
-            guard !fn.isEmpty else { return }
+            // Function tracers print millions of lines of functions nobody maps: look them up by a hash of the
+            // name's bytes, and make a String only the first time a name is seen.
+            let bytes = batch.storage.bytes(e.payload)
+            let h = Self.functionNameHash(bytes)
+            guard h != 0 else { return }
             let ids: [Int]
-            if let c = functionCache[fn] { ids = c } else {
+            if let c = functionCache[h] { ids = c } else {
+                let fn = Self.functionName(bytes)
                 ids = rulesFor(symbol: fn, isReturn: false)
-                functionCache[fn] = ids
+                functionCache[h] = ids
                 if !ids.isEmpty { probedSymbols.insert(fn) }
             }
+            if ids.isEmpty { return }
+            let fn = Self.functionName(bytes)
             for id in ids {
                 out.append(Action(verb: .call, object: .task(e.pid), timestamp: e.timestamp, lineNumber: e.lineNumber,
                                   cpu: e.cpu, pid: e.pid, comm: batch.comm(e), detail: fn + " → " +
@@ -154,6 +160,19 @@ public struct SemanticMapper {
         default:
             return
         }
+    }
+
+    static func functionNameHash(_ b: UnsafeRawBufferPointer) -> UInt64 {
+        var i = 0
+        while i < b.count, b[i] == UInt8(ascii: " ") || b[i] == UInt8(ascii: "|") { i += 1 }
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        var n = 0
+        while i < b.count, PayloadFields.isKeyByteLike(b[i]) {
+            h = (h ^ UInt64(b[i])) &* 0x100_0000_01b3
+            i += 1
+            n += 1
+        }
+        return n == 0 ? 0 : h | 1
     }
 
     static func functionName(_ b: UnsafeRawBufferPointer) -> String {

@@ -47,43 +47,68 @@ public struct ObjectTimeline: Sendable {
 public final class TimelineStore {
     public let window: Int
     public let objectLimit: Int
-    public private(set) var timelines: [ObjectRef: ObjectTimeline] = [:]
+    private var index: [ObjectRef: Int] = [:]
+    private var storage: [ObjectTimeline] = []
+    private var free: [Int] = []
     public private(set) var forgottenObjects = 0
     public private(set) var actionCount = 0
-    /// Kinds whose timelines are kept: all by default; `objects`-style counting can keep fewer rings.
-    public var keptKinds: Set<ObjectKind> = Set(ObjectKind.allCases)
+    private var keptMask: UInt32 = ~0
+    /// Kinds whose timelines are kept: all by default.
+    public var keptKinds: Set<ObjectKind> {
+        get { Set(ObjectKind.allCases.filter { keptMask & Self.bit($0) != 0 }) }
+        set { keptMask = newValue.reduce(0) { $0 | Self.bit($1) } }
+    }
 
     public init(window: Int = 64, objectLimit: Int = 500_000) {
         self.window = window
         self.objectLimit = objectLimit
     }
 
+    @inline(__always) static func bit(_ k: ObjectKind) -> UInt32 {
+        1 << UInt32(withUnsafeBytes(of: k) { $0[0] })
+    }
+
+    /// Every object with a timeline.
+    public var timelines: [ObjectRef: ObjectTimeline] {
+        var out: [ObjectRef: ObjectTimeline] = [:]
+        for (o, i) in index { out[o] = storage[i] }
+        return out
+    }
+
+    public var objectCount: Int { index.count }
+    public var objects: Dictionary<ObjectRef, Int>.Keys { index.keys }
+
     public func record(_ a: Action) {
-        guard keptKinds.contains(a.object.kind) else { return }
+        guard keptMask & Self.bit(a.object.kind) != 0 else { return }
         actionCount += 1
-        if timelines[a.object] == nil {
-            if timelines.count >= objectLimit { evict() }
-            timelines[a.object] = ObjectTimeline(object: a.object, window: window)
-        }
-        timelines[a.object]!.append(a)
+        storage[slot(a.object)].append(a)
         // A task is also an actor: its own timeline shows what it did to other objects.
-        if a.object.kind != .task, keptKinds.contains(.task) {
-            let t = ObjectRef.task(a.pid)
-            if timelines[t] == nil {
-                if timelines.count >= objectLimit { evict() }
-                timelines[t] = ObjectTimeline(object: t, window: window)
-            }
-            timelines[t]!.append(a)
+        if a.object.kind != .task, keptMask & Self.bit(.task) != 0 {
+            storage[slot(.task(a.pid))].append(a)
         }
     }
 
-    public subscript(_ o: ObjectRef) -> ObjectTimeline? { timelines[o] }
+    @inline(__always) private func slot(_ o: ObjectRef) -> Int {
+        if let i = index[o] { return i }
+        if index.count >= objectLimit { evict() }
+        let t = ObjectTimeline(object: o, window: window)
+        let i: Int
+        if let f = free.popLast() { storage[f] = t; i = f } else { storage.append(t); i = storage.count - 1 }
+        index[o] = i
+        return i
+    }
+
+    public subscript(_ o: ObjectRef) -> ObjectTimeline? { index[o].map { storage[$0] } }
 
     /// Forgets the 10 % least recently touched objects.
     private func evict() {
         let n = max(1, objectLimit / 10)
-        let victims = timelines.values.sorted { $0.lastSeen < $1.lastSeen }.prefix(n).map(\.object)
-        for v in victims { timelines[v] = nil }
+        let victims = index.sorted { storage[$0.value].lastSeen < storage[$1.value].lastSeen }.prefix(n)
+        for (o, i) in victims {
+            index[o] = nil
+            storage[i] = ObjectTimeline(object: o, window: 0)
+            free.append(i)
+        }
         forgottenObjects += victims.count
     }
 }
