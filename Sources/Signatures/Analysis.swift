@@ -12,9 +12,9 @@ public struct AnalysisOptions: Sendable {
     /// Only these signatures run (nil: all).
     public var enabled: Set<String>?
     /// Actions kept per object for timeline excerpts.
-    public var timelineWindow = 32
+    public var timelineWindow = 16
     /// Objects whose timelines are kept at once (the least recently touched are forgotten beyond it).
-    public var timelineObjects = 100_000
+    public var timelineObjects = 25_000
     /// Lines of timeline excerpt per finding.
     public var excerptLength = 12
     public var probeAliases: [ProbeAlias] = []

@@ -68,13 +68,34 @@ final class DoubleDSpliceDetector: Detector {
     var candidates: [Candidate] = []
     var lastActionOf: [Int32: Int64] = [:]
 
+    var pruneAt = 1024
+
+    /// Bounded memory on traces that splice reused addresses all the time (no d_drop probes): a crash follows
+    /// the second splice within milliseconds, so candidates older than a second that did not crash are dropped,
+    /// unless the trace records d_drop (then they are findings and the first ones are kept).
+    func pruneCandidates(now: Int64, _ ctx: AnalysisContext) -> Bool {
+        if candidates.count < pruneAt { return true }
+        if ctx.saw(.drop) || ctx.saw(.free) { return false }
+        let live = Set(inCall.values.map(\.1))
+        var keep: [Candidate] = []
+        var remap: [Int: Int] = [:]
+        for (i, c) in candidates.enumerated() where c.crash != nil || c.second.time >= now - 1_000_000_000 || live.contains(i) {
+            remap[i] = keep.count
+            keep.append(c)
+        }
+        candidates = keep
+        for (pid, v) in inCall { inCall[pid] = (v.0, v.1 >= 0 ? remap[v.1] ?? -1 : -1) }
+        pruneAt = max(1024, candidates.count * 2)
+        return true
+    }
+
     func observe(_ a: Action, _ ctx: AnalysisContext) {
         switch a.verb {
         case .splice:
             let d = a.object
             let s = Splice(pid: a.pid, comm: a.comm, time: a.timestamp, evidence: ctx.pending(a))
             var idx = -1
-            if let prev = last[d], prev.pid != a.pid {
+            if let prev = last[d], prev.pid != a.pid, pruneCandidates(now: a.timestamp, ctx) {
                 let first = ctx.resolve(prev.evidence, "\(prev.comm)-\(prev.pid) splices \(d): the dentry is hashed now")
                 let second = ctx.evidence(a, "\(a.comm)-\(a.pid) splices \(d) again: no d_drop since the first splice")
                 candidates.append(Candidate(dentry: d, first: prev, second: s, firstEvidence: first,
@@ -84,7 +105,7 @@ final class DoubleDSpliceDetector: Detector {
             last[d] = s
             inCall[a.pid] = (d, idx)
             // Bounded memory: forget the oldest splices (a double splice races within one lookup, not minutes).
-            if last.count > 65_536 {
+            if last.count > 16_384 {
                 let cutoff = last.values.map(\.time).sorted()[last.count / 2]
                 last = last.filter { $0.value.time >= cutoff }
                 opens = opens.filter { last[$0.key] != nil }

@@ -133,6 +133,12 @@ final class LostWakeupDetector: Detector {
             let q = a.object
             lastWakeBy[a.pid] = q
             lastWake[q] = WakeRecord(time: a.timestamp, waker: a.pid, evidence: ctx.pending(a))
+            // Only wakes within the race window of a later enqueue matter: forget older ones (bounded memory
+            // however many queues the trace wakes).
+            if lastWake.count > 4096 {
+                let horizon = a.timestamp - ctx.options.raceWindow
+                lastWake = lastWake.filter { $0.value.time >= horizon }
+            }
             for w in waiters[q] ?? [] where w != a.pid && isAwake(w, ctx) {
                 tentative[w] = Drop(kind: "wake on \(q) while the waiter was still running", time: a.timestamp,
                                     waker: a.pid, wakerComm: a.comm, queue: q,

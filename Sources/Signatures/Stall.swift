@@ -50,28 +50,41 @@ final class StallDetector: Detector {
     }
     var waits: [Int32: Wait] = [:]
     var lastWake: [ObjectRef: Int64] = [:]
+    var waited: [ObjectRef: Int] = [:]
+
+    func release(_ q: ObjectRef) {
+        guard let n = waited[q] else { return }
+        if n <= 1 { waited[q] = nil; lastWake[q] = nil } else { waited[q] = n - 1 }
+    }
+
+    func drop(_ pid: Int32) {
+        if let w = waits.removeValue(forKey: pid) { release(w.queue) }
+    }
 
     func observe(_ a: Action, _ ctx: AnalysisContext) {
         switch a.verb {
         case .enqueue, .waitLookup:
+            if let old = waits[a.pid] { release(old.queue) }
+            waited[a.object, default: 0] += 1
             waits[a.pid] = Wait(queue: a.object, time: a.timestamp,
                                 evidence: ctx.evidence(a, "task \(a.pid) waits on \(a.object)"))
         case .wake, .wakeCookie:
-            lastWake[a.object] = a.timestamp
+            // Remember wakes only of queues someone waits on: memory follows the waiters, not the wakes.
+            if waited[a.object, default: 0] > 0 { lastWake[a.object] = a.timestamp }
         case .dequeue:
-            if waits[a.pid]?.queue == a.object { waits[a.pid] = nil }
+            if waits[a.pid]?.queue == a.object { drop(a.pid) }
         case .switchOut:
             let w = a.object.pid
-            if a.state.isExit { waits[w] = nil }
+            if a.state.isExit { drop(w) }
             else if a.state.isSleep, waits[w] != nil, waits[w]!.sleep == nil {
                 waits[w]!.sleep = ctx.evidence(a, "task \(w) sleeps (\(a.state)) waiting on \(waits[w]!.queue)")
                 waits[w]!.sleptAt = a.timestamp
             }
         case .waking, .wakeup, .switchIn:
             // Woken or running again: the wait is over (a later wait starts afresh).
-            if let w = waits[a.object.pid], w.sleep != nil { waits[a.object.pid] = nil }
+            if let w = waits[a.object.pid], w.sleep != nil { drop(a.object.pid) }
         case .exit:
-            waits[a.object.pid] = nil
+            drop(a.object.pid)
         default:
             break
         }
