@@ -208,6 +208,12 @@ public final class AnalysisContext {
     func apply(_ a: Action) {
         verbMask |= Self.bit(a.verb)
         timelines.record(a)
+        // A wake aimed at a task belongs to the target's timeline too (the action's object is the waker).
+        if a.verb == .wakeTask, a.value2 != Action.noValue {
+            var t = a
+            t.object = .task(Int32(truncatingIfNeeded: a.value2))
+            timelines.record(t)
+        }
         // Keep the actor's comm current (the payload comm of a new kthread may be its parent's).
         if a.pid > 0 {
             let actor = info(a.pid, a.comm)

@@ -90,7 +90,7 @@ public struct Action: Sendable {
         var s = verb == .wakeTask || verb == .wakeTaskReturn || verb == .spliceReturn ? verb.rawValue
             : "\(verb.rawValue) \(object)"
         if verb == .switchOut { s += " \(state)" }
-        if let o = other, verb != .wakeTask { s += " → \(o)" }
+        if let o = other, verb != .wakeTask { s += verb == .fork ? " (parent \(o.pid))" : " → \(o)" }
         if !detail.isEmpty { s += " \(detail)" }
         if hasValue {
             switch verb {
