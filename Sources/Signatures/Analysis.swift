@@ -43,7 +43,9 @@ public final class TaskInfo {
     var sleepText = ""
     public var sleepEvidence: EvidenceLine? {
         sleepLine == 0 ? nil : EvidenceLine(lineNumber: sleepLine, timestamp: sleptAt, pid: pid, comm: comm,
-                                            text: sleepText, note: "switched out \(sleepState)")
+                                            text: sleepText.isEmpty ? "sched_switch: prev_pid=\(pid) prev_state=\(sleepState)"
+                                                                    : sleepText,
+                                            note: "switched out \(sleepState)")
     }
     /// Kernel stack of the last switch-out into a sleep, when the trace attached one.
     public var sleepStack: [String] = []
@@ -232,7 +234,8 @@ public final class AnalysisContext {
                 t.sleepState = a.state
                 t.sleptAt = a.timestamp
                 t.sleepLine = a.lineNumber
-                t.sleepText = rawText(a)
+                // The line's text is kept for D sleeps (hang candidates); an S sleep keeps its summary only.
+                t.sleepText = a.state.contains(.uninterruptible) ? rawText(a) : ""
                 t.sleepStack = stack(a)
             } else {
                 t.runState = .runnable

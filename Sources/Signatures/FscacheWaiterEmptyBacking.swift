@@ -56,6 +56,8 @@ final class FscacheWaiterDetector: Detector {
     }
     var cookies: [UInt64: CookieState] = [:]
     var waits: [Wait] = []
+    /// The switch-out line of readers that went to sleep after waiting (quoted while its batch is current).
+    var readerSleeps: [Int32: EvidenceLine] = [:]
     var stranded: [(cookie: UInt64, state: CookieState)] = []
 
     func observe(_ a: Action, _ ctx: AnalysisContext) {
@@ -83,6 +85,12 @@ final class FscacheWaiterDetector: Detector {
         case .enqueue where a.object.kind == .waitKey && a.object.sub == 0:
             waits.append(Wait(pid: a.pid, cookie: nil, time: a.timestamp,
                               evidence: ctx.evidence(a, "task \(a.pid) waits on bit 0 (LOOKING_UP) of \(a.object)")))
+        case .switchOut where a.state.isSleep:
+            if let w = waits.last(where: { $0.pid == a.object.pid }), w.time <= a.timestamp,
+               a.timestamp - w.time < 1_000_000_000 {
+                readerSleeps[a.object.pid] = ctx.evidence(a, "the reader sleeps and is never woken")
+                if readerSleeps.count > 4096 { readerSleeps.removeAll() }
+            }
         default:
             break
         }
@@ -125,7 +133,8 @@ final class FscacheWaiterDetector: Detector {
                 f.since = w.time
                 f.lastTouch = LastTouch(pid: drop.pid, comm: drop.comm, timestamp: drop.timestamp,
                                         lineNumber: drop.lineNumber, what: "DROP (backing objects now empty)")
-                var sleep = t.sleepEvidence.map { [$0] } ?? []
+                var sleep = (readerSleeps[w.pid].flatMap { $0.timestamp == t.sleptAt ? $0 : nil } ?? t.sleepEvidence)
+                    .map { [$0] } ?? []
                 if !sleep.isEmpty { sleep[0].note = "the reader sleeps and is never woken" }
                 f.evidence = ([lcfl, reset, w.evidence, drop] + sleep).sorted { $0.lineNumber < $1.lineNumber }
                 (f.timeline, f.timelineTrimmed) = ctx.excerpt(cookie)

@@ -15,35 +15,36 @@ public struct ActionStream {
     }
 
     /// Per batch: `batchStart(batch)`, then `body(action, batch)` for each action in input order. Gaps are
-    /// reported through `batchStart` (they live in the batch).
+    /// reported through `batchStart` (they live in the batch). Reading and mapping (pure per event) run on a
+    /// second thread; `body` runs on the caller's.
     public mutating func run<S: TraceSource>(_ source: inout S, batchStart: (EventBatch) -> Void = { _ in },
                                              _ body: (Action, EventBatch) -> Void) throws {
-        var buffer: [Action] = []
-        buffer.reserveCapacity(4)
         let pipe = BatchPipe(capacity: max(1, lookahead))
-        let box = UncheckedBox(source)
+        let box = UncheckedBox((source, mapper))
         DispatchQueue.global().async {
             do {
-                while let b = try box.value.nextBatch() { pipe.put(.batch(b)) }
+                while let b = try box.value.0.nextBatch() {
+                    var actions: [Action] = []
+                    actions.reserveCapacity(b.events.count + b.events.count / 2)
+                    for i in 0..<b.events.count { box.value.1.map(b, i, into: &actions) }
+                    pipe.put(.batch(b, actions))
+                }
                 pipe.put(.end)
             } catch {
                 pipe.put(.failed(error))
             }
         }
-        defer { source = box.value }
+        // The producer has finished with the box once it put `.end` or `.failed`.
+        defer { (source, mapper) = box.value }
         while true {
             switch pipe.take() {
             case .end:
                 return
             case .failed(let e):
                 throw e
-            case .batch(let batch):
+            case .batch(let batch, let actions):
                 batchStart(batch)
-                for i in 0..<batch.events.count {
-                    buffer.removeAll(keepingCapacity: true)
-                    mapper.map(batch, i, into: &buffer)
-                    for a in buffer { body(a, batch) }
-                }
+                for a in actions { body(a, batch) }
             }
         }
     }
@@ -57,7 +58,7 @@ final class UncheckedBox<T>: @unchecked Sendable {
 
 /// A bounded single-producer single-consumer queue of batches.
 final class BatchPipe: @unchecked Sendable {
-    enum Item { case batch(EventBatch), end, failed(any Error) }
+    enum Item { case batch(EventBatch, [Action]), end, failed(any Error) }
     private var items: [Item] = []
     private let lock = DispatchSemaphore(value: 1)
     private let slots: DispatchSemaphore

@@ -100,10 +100,22 @@ public final class TimelineStore {
 
     public subscript(_ o: ObjectRef) -> ObjectTimeline? { index[o].map { storage[$0] } }
 
-    /// Forgets the 10 % least recently touched objects.
+    /// Forgets about half of the objects, the least recently touched: the cut-off time is the median of a sample,
+    /// so eviction is linear, not a sort of every object.
     private func evict() {
-        let n = max(1, objectLimit / 10)
-        let victims = index.sorted { storage[$0.value].lastSeen < storage[$1.value].lastSeen }.prefix(n)
+        let step = max(1, index.count / 512)
+        var sample: [Int64] = []
+        sample.reserveCapacity(520)
+        var k = 0
+        for i in index.values {
+            if k % step == 0 { sample.append(storage[i].lastSeen) }
+            k += 1
+        }
+        sample.sort()
+        let cutoff = sample[sample.count / 2]
+        var victims: [(ObjectRef, Int)] = []
+        for (o, i) in index where storage[i].lastSeen < cutoff { victims.append((o, i)) }
+        if victims.isEmpty, let any = index.first { victims = [(any.key, any.value)] }
         for (o, i) in victims {
             index[o] = nil
             storage[i] = ObjectTimeline(object: o, window: 0)
