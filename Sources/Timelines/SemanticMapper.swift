@@ -112,9 +112,11 @@ public struct SemanticMapper {
                 found = tracepointRules[name] ?? []
                 for (p, i) in tracepointPrefixRules where name.hasPrefix(p) { found.append(i) }
             case .kprobe, .kretprobe:
-                if let site = batch.probe(e), let sym = site.symbol {
+                if let site = batch.probe(e), let sym = site.symbol ?? Self.symbolFromAutoName(name) {
                     found = rulesFor(symbol: sym, isReturn: site.isReturn)
-                    if site.isReturn { returnSymbols.insert(sym) } else { probedSymbols.insert(sym) }
+                    if !found.isEmpty || site.symbol != nil {
+                        if site.isReturn { returnSymbols.insert(sym) } else { probedSymbols.insert(sym) }
+                    }
                 }
             default:
                 break
@@ -162,6 +164,15 @@ public struct SemanticMapper {
         }
     }
 
+    /// The kernel names an unnamed probe `p_<symbol>_<n>` / `r_<symbol>_<n>`: when the line shows only an address
+    /// (trace-cmd), that name still says what was probed.
+    static func symbolFromAutoName(_ name: String) -> String? {
+        guard name.hasPrefix("p_") || name.hasPrefix("r_"), let us = name.lastIndex(of: "_"),
+              name[name.index(after: us)...].allSatisfy(\.isNumber), us > name.index(name.startIndex, offsetBy: 2)
+        else { return nil }
+        return String(name[name.index(name.startIndex, offsetBy: 2)..<us])
+    }
+
     static func functionNameHash(_ b: UnsafeRawBufferPointer) -> UInt64 {
         var i = 0
         while i < b.count, b[i] == UInt8(ascii: " ") || b[i] == UInt8(ascii: "|") { i += 1 }
@@ -186,8 +197,14 @@ public struct SemanticMapper {
     private mutating func apply(_ r: SemanticRule, _ batch: EventBatch, _ e: Event, _ index: Int, _ f: PayloadFields,
                        _ alias: [String: String], into out: inout [Action]) {
         let id: UInt64
+        var pluginState: TaskState?
         if let k = r.key {
-            guard let v = Self.read(k, e, batch, f, alias) else {
+            var value = Self.read(k, e, batch, f, alias)
+            if value == nil, let p = r.plugin, let (pid, st) = Self.pluginPid(p, batch.storage.bytes(e.payload)) {
+                value = UInt64(bitPattern: Int64(pid))
+                pluginState = st
+            }
+            guard let v = value else {
                 // A probe line without the argument the table needs (user defined fewer args): keep the call.
                 if unreadable.count < 64 || unreadable[batch.name(e)] != nil { unreadable[batch.name(e), default: 0] += 1 }
                 if e.kind == .kprobe || e.kind == .kretprobe {
@@ -213,6 +230,7 @@ public struct SemanticMapper {
         }
         if let vs = r.value, let v = Self.read(vs, e, batch, f, alias) { a.value = Int64(bitPattern: v) }
         if let vs = r.value2, let v = Self.read(vs, e, batch, f, alias) { a.value2 = Int64(bitPattern: v) }
+        if let st = pluginState { a.state = st }
         if let sf = r.stateField, let raw = f[sf] {
             if let st = TaskState.parseLetters(Substring(raw)) { a.state = st }
             else if let n = UInt64(raw) ?? (raw.hasPrefix("0x") ? UInt64(raw.dropFirst(2), radix: 16) : nil) {
@@ -286,6 +304,31 @@ public struct SemanticMapper {
             guard mm.count == 2, let ma = UInt64(mm[0]), let mi = UInt64(mm[1]) else { return nil }
             return ma << 20 | mi
         }
+    }
+
+    /// Reads `comm:pid [prio]` (and for the switched-out task the state letters before ` ==> `) from trace-cmd's
+    /// plugin rendering. Its letter table is fixed and wrong for some kernels (idle shows `W`), but S and D —
+    /// what hang analysis needs — are right.
+    static func pluginPid(_ p: PluginPid, _ b: UnsafeRawBufferPointer) -> (Int32, TaskState?)? {
+        let text = String(decoding: b, as: UTF8.self)
+        let part: Substring
+        var state: TaskState?
+        switch p {
+        case .switchPrev, .switchNext:
+            guard let arrow = text.firstRange(of: " ==> ") else { return nil }
+            if p == .switchNext { part = text[arrow.upperBound...] } else {
+                let left = text[..<arrow.lowerBound]
+                guard let sp = left.lastIndex(of: " ") else { return nil }
+                state = TaskState.parseLetters(left[left.index(after: sp)...])
+                part = left[..<sp]
+            }
+        case .wakeTarget:
+            part = Substring(text)
+        }
+        guard let bracket = part.firstRange(of: " [") else { return nil }
+        let head = part[..<bracket.lowerBound]
+        guard let colon = head.lastIndex(of: ":"), let pid = Int32(head[head.index(after: colon)...]) else { return nil }
+        return (pid, state)
     }
 
     /// The words of a payload that are not `key=value` pairs: `PUT rlq`, `LCFL WORK`.

@@ -17,6 +17,12 @@ public enum FieldSource: Sendable, Equatable {
     case xlogDevice
 }
 
+/// Where the pid sits in the libtraceevent plugin rendering of sched events (`trace-cmd report` without `-N`):
+/// `sh:140 [120] S ==> swapper/1:0 [120]`, `grep:143 [120] CPU:000`.
+public enum PluginPid: Sendable, Equatable {
+    case switchPrev, switchNext, wakeTarget
+}
+
 /// What text a rule keeps as the action's detail.
 public enum DetailSource: Sendable, Equatable {
     case none
@@ -55,13 +61,16 @@ public struct SemanticRule: Sendable {
     public var value2: FieldSource?
     /// A `prev_state`-style field decoded into `Action.state`.
     public var stateField: String?
+    /// The fallback for trace-cmd's plugin-formatted sched lines.
+    public var plugin: PluginPid?
     public var detail: DetailSource
     /// Which kernels print this form (documentation, shown by `ksleuth signatures --table`).
     public var era: String
 
     public init(_ match: RuleMatch, _ verb: ActionVerb, _ object: ObjectKind, key: FieldSource?,
                 sub: FieldSource? = nil, other: (ObjectKind, FieldSource)? = nil, value: FieldSource? = nil,
-                value2: FieldSource? = nil, state: String? = nil, detail: DetailSource = .none, era: String = "all") {
+                value2: FieldSource? = nil, state: String? = nil, plugin: PluginPid? = nil,
+                detail: DetailSource = .none, era: String = "all") {
         self.match = match
         self.verb = verb
         self.object = object
@@ -72,6 +81,7 @@ public struct SemanticRule: Sendable {
         self.value = value
         self.value2 = value2
         self.stateField = state
+        self.plugin = plugin
         self.detail = detail
         self.era = era
     }
@@ -90,11 +100,12 @@ public enum SemanticTable {
 
     public static let rules: [SemanticRule] = [
         // MARK: scheduler (all eras; `success=` before v4.3 is ignored)
-        .init(.tracepoint("sched_switch"), .switchOut, .task, key: .int("prev_pid"), state: "prev_state"),
-        .init(.tracepoint("sched_switch"), .switchIn, .task, key: .int("next_pid")),
-        .init(.tracepoint("sched_waking"), .waking, .task, key: .int("pid")),
-        .init(.tracepoint("sched_wakeup"), .wakeup, .task, key: .int("pid")),
-        .init(.tracepoint("sched_wakeup_new"), .wakeupNew, .task, key: .int("pid")),
+        .init(.tracepoint("sched_switch"), .switchOut, .task, key: .int("prev_pid"), state: "prev_state",
+              plugin: .switchPrev),
+        .init(.tracepoint("sched_switch"), .switchIn, .task, key: .int("next_pid"), plugin: .switchNext),
+        .init(.tracepoint("sched_waking"), .waking, .task, key: .int("pid"), plugin: .wakeTarget),
+        .init(.tracepoint("sched_wakeup"), .wakeup, .task, key: .int("pid"), plugin: .wakeTarget),
+        .init(.tracepoint("sched_wakeup_new"), .wakeupNew, .task, key: .int("pid"), plugin: .wakeTarget),
         .init(.tracepoint("sched_process_fork"), .fork, .task, key: .int("child_pid"), other: (.task, .int("pid"))),
         .init(.tracepoint("sched_process_exit"), .exit, .task, key: .int("pid")),
         .init(.tracepoint("sched_process_hang"), .hang, .task, key: .int("pid")),

@@ -2,6 +2,7 @@ import XCTest
 import Reports
 import Signatures
 import TraceModel
+import Timelines
 
 /// Each seed scenario names the right task, object and moment — not just the right signature id.
 final class ScenarioTests: XCTestCase {
@@ -107,5 +108,26 @@ final class ScenarioTests: XCTestCase {
         o.enabled = ["hung-task"]
         XCTAssertEqual(try analyze("Fixtures/traces/lost-wakeup/buggy-wq-6.1.trace", options: o).findings.map(\.signature),
                        ["hung-task"], "with lost-wakeup off, the watchdog's report is still a hung task")
+    }
+
+    func testTraceCmdReportNeedsAProbeMapToSeeTheLostWakeup() throws {
+        // Plain `trace-cmd report`: plugin-formatted sched lines, kprobes shown by address only.
+        let fixture = "Fixtures/traces/lost-wakeup/tc-buggy-wq-6.1.report"
+        let bare = try analyze(fixture)
+        XCTAssertEqual(bare.findings.map(\.signature), ["hung-task"], "without the map only the watchdog's report is visible")
+        XCTAssertEqual(bare.findings.first?.tasks.first?.pid, 144)
+        var o = AnalysisOptions()
+        o.probeAliases = try ProbeAlias.parseFile("""
+            probe wakeup __wake_up
+            probe ptw prepare_to_wait
+            probe ptwe prepare_to_wait_event
+            probe ttwu try_to_wake_up
+            retprobe ttwu_ret try_to_wake_up
+            """)
+        let f = try finding(fixture, o)
+        XCTAssertEqual(f.signature, "lost-wakeup")
+        XCTAssertEqual(f.tasks.first { $0.role == "waiter" }?.pid, 144)
+        XCTAssertEqual(f.tasks.first { $0.role == "waker" }?.pid, 145)
+        XCTAssertEqual(f.confidence, .high)
     }
 }

@@ -176,3 +176,34 @@ final class TimelineStoreTests: XCTestCase {
         XCTAssertNil(ObjectRef.parse("bogus:1"))
     }
 }
+
+final class TraceCmdFormTests: XCTestCase {
+    func testPluginFormattedSchedLinesStillNameTheTasks() {
+        // trace-cmd report without -N renders sched events through libtraceevent plugins.
+        let b = makeBatch([
+            ("sh", 140, "sched_switch", .tracepoint, "sh:140 [120] S ==> swapper/1:0 [120]"),
+            ("lw_waiter", 144, "sched_switch", .tracepoint, "lw_waiter:144 [120] D ==> kworker/0:1 H:31 [120]"),
+            ("<idle>", 0, "sched_wakeup", .tracepoint, "grep:143 [120] CPU:000"),
+        ])
+        var m = SemanticMapper()
+        let a = actions(b, &m)
+        XCTAssertEqual(a.map(\.verb), [.switchOut, .switchIn, .switchOut, .switchIn, .wakeup])
+        XCTAssertEqual(a.map(\.object.pid), [140, 0, 144, 31, 143])
+        XCTAssertEqual(a[0].state, .interruptible)
+        XCTAssertTrue(a[2].state.isUninterruptibleSleep)
+        XCTAssertTrue(m.unreadable.isEmpty)
+    }
+
+    func testAddressOnlyProbesAreNamedByTheirAutomaticNameOrTheProbeMap() {
+        let b = makeBatch([
+            ("ls", 1, "p_d_splice_alias_0", .kprobe, "(ffffffff8132a4f0) inode=0x1 dentry=0xbeef"),
+            ("ls", 1, "wakeup", .kprobe, "(ffffffffa84f82b0) wq_head=0xff52404d8040b9e8 mode=0x3"),
+        ])
+        var plain = SemanticMapper()
+        XCTAssertEqual(actions(b, &plain).map(\.verb), [.splice], "an address-only probe with a user name is unknown")
+        var mapped = SemanticMapper(aliases: [ProbeAlias(eventName: "wakeup", symbol: "__wake_up")])
+        let a = actions(b, &mapped)
+        XCTAssertEqual(a.map(\.verb), [.splice, .wake])
+        XCTAssertEqual(a[1].object, ObjectRef(.waitqueue, 0xff52404d8040b9e8))
+    }
+}
