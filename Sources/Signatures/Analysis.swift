@@ -73,6 +73,8 @@ public final class AnalysisContext {
     public private(set) var firstTimestamp: Int64 = Event.unknownTimestamp
     public private(set) var lastTimestamp: Int64 = Event.unknownTimestamp
     public private(set) var eventCount = 0
+    /// Probe events the analysis could not identify (address-only lines): a wake may hide among them.
+    public internal(set) var unresolvedProbes: Set<String> = []
     public var source = ""
     var batch: EventBatch?
     /// Increments with every batch: a `PendingEvidence` from the current batch can still quote its line.
@@ -299,12 +301,15 @@ public struct Analyzer {
         ctx.source = name
         let signatures = SignatureCatalog.all.filter { options.enabled?.contains($0.info.id) ?? true }
         let detectors = signatures.map { $0.makeDetector(options) }
-        var stream = ActionStream(mapper: SemanticMapper(aliases: options.probeAliases))
+        var mapper = SemanticMapper(aliases: options.probeAliases)
+        mapper.fallbackAliases = SignatureCatalog.recipeProbes
+        var stream = ActionStream(mapper: mapper)
         try stream.run(&source, batchStart: { ctx.beginBatch($0) }) { action, _ in
             for d in detectors { d.observe(action, ctx) }
             ctx.apply(action)
         }
         ctx.batch = nil
+        ctx.unresolvedProbes = stream.mapper.unresolvedProbes
         var findings: [Finding] = []
         for d in detectors { findings.append(contentsOf: d.finish(ctx)) }
         for i in findings.indices { findings[i].source = name }
@@ -312,6 +317,11 @@ public struct Analyzer {
         var objects: [ObjectKind: Int] = [:]
         for o in ctx.timelines.objects { objects[o.kind, default: 0] += 1 }
         var blind: [String] = []
+        if !stream.mapper.unresolvedProbes.isEmpty {
+            blind.append("probes shown by address only, function unknown: "
+                         + stream.mapper.unresolvedProbes.sorted().joined(separator: ", ")
+                         + " (name them with --probe-map: `probe NAME SYMBOL`)")
+        }
         for (name, n) in stream.mapper.unreadable.sorted(by: { $0.key < $1.key }) {
             blind.append("\(n) \(name) line(s) lack the fields ksleuth keys on"
                          + (name.hasPrefix("sched_") ? " (trace-cmd's default plugin format? use `trace-cmd report -N`)"

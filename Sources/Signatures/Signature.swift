@@ -65,6 +65,25 @@ public enum SignatureCatalog {
 
     public static func named(_ id: String) -> (any Signature)? { all.first { $0.info.id == id } }
 
+    /// The probes the recipes define (`p:ksleuth/ptw prepare_to_wait …`), by event name: a trace recorded from a
+    /// recipe is understood even where trace-cmd prints addresses instead of the probed symbol.
+    public static let recipeProbes: [ProbeAlias] = {
+        var out: [ProbeAlias] = []
+        for s in all {
+            for k in s.info.recipe.kprobes {
+                let words = k.split(separator: " ")
+                guard words.count >= 2, let head = words.first, head.count > 2 else { continue }
+                let isReturn = head.hasPrefix("r")
+                let name = head.split(separator: "/").last.map(String.init) ?? ""
+                let sym = String(words[1])
+                if !out.contains(where: { $0.eventName == name && $0.isReturn == isReturn }) {
+                    out.append(ProbeAlias(eventName: name, symbol: sym, isReturn: isReturn))
+                }
+            }
+        }
+        return out
+    }()
+
     /// The ids of signatures that report races (everything but the plain hang reports).
     public static let raceSignatures: Set<String> = [
         "lost-wakeup", "fscache-waiter-empty-backing", "use-after-relinquish", "lock-inversion", "double-d-splice",

@@ -104,7 +104,11 @@ final class StallDetector: Detector {
             f.confidenceReasons = ["no wake on \(w.queue) after the waiter queued itself", hang.reason]
             f.wouldRaise = ["block_rq_issue without block_rq_complete, or the condition's producer never running"]
             f.wouldLower = ["lost events after the enqueue (a wake may be missing)", "no __wake_up probe in the trace"]
-            if !ctx.verbsSeen.contains(.wake) {
+            if !ctx.unresolvedProbes.isEmpty {
+                f.confidence = .low
+                f.confidenceReasons.append("probes shown by address only were not identified ("
+                    + ctx.unresolvedProbes.sorted().joined(separator: ", ") + "): the wake may be among them")
+            } else if !ctx.saw(.wake) {
                 f.confidence = .medium
                 f.confidenceReasons.append("the trace has no wake probes at all: a wake would be invisible")
             }

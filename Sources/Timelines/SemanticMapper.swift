@@ -50,6 +50,9 @@ public struct ProbeMapError: Error, CustomStringConvertible, Sendable {
 public struct SemanticMapper {
     public let rules: [SemanticRule]
     public var aliases: [ProbeAlias]
+    /// Names that identify a probe only when its line shows no symbol (trace-cmd prints addresses): ksleuth's own
+    /// recipe probes (`ksleuth/ptw` → prepare_to_wait).
+    public var fallbackAliases: [ProbeAlias] = []
     /// How numeric `prev_state` values are decoded (letters need no hint).
     public var prevStateEncoding: PrevStateEncoding = .v4_14
 
@@ -70,6 +73,8 @@ public struct SemanticMapper {
     /// Mapped events whose key field could not be read, by event name (e.g. `sched_switch` printed by a
     /// trace-cmd plugin without `prev_pid=`): the analysis is blind to them and says so.
     public private(set) var unreadable: [String: Int] = [:]
+    /// Probe events shown by address only whose probed function is unknown (no symbol, no map entry).
+    public private(set) var unresolvedProbes: Set<String> = []
 
     public init(rules: [SemanticRule] = SemanticTable.rules, aliases: [ProbeAlias] = []) {
         self.rules = rules
@@ -112,7 +117,16 @@ public struct SemanticMapper {
                 found = tracepointRules[name] ?? []
                 for (p, i) in tracepointPrefixRules where name.hasPrefix(p) { found.append(i) }
             case .kprobe, .kretprobe:
-                if let site = batch.probe(e), let sym = site.symbol ?? Self.symbolFromAutoName(name) {
+                if let site = batch.probe(e), site.symbol == nil,
+                   let fb = fallbackAliases.firstIndex(where: { $0.eventName == name && $0.isReturn == site.isReturn }) {
+                    // Index past the user's aliases: `aliasFor` addresses the concatenation.
+                    aliasIndex = aliases.count + fb
+                    found = rulesFor(symbol: fallbackAliases[fb].symbol, isReturn: site.isReturn)
+                    if site.isReturn { returnSymbols.insert(fallbackAliases[fb].symbol) }
+                    else { probedSymbols.insert(fallbackAliases[fb].symbol) }
+                } else if let site = batch.probe(e), site.symbol == nil, Self.symbolFromAutoName(name) == nil {
+                    if unresolvedProbes.count < 64 { unresolvedProbes.insert(name) }
+                } else if let site = batch.probe(e), let sym = site.symbol ?? Self.symbolFromAutoName(name) {
                     found = rulesFor(symbol: sym, isReturn: site.isReturn)
                     if !found.isEmpty || site.symbol != nil {
                         if site.isReturn { returnSymbols.insert(sym) } else { probedSymbols.insert(sym) }
@@ -137,7 +151,8 @@ public struct SemanticMapper {
             let ids = lists[list]
             if ids.isEmpty { return }
             let fields = batch.fields(e)
-            let aliasArgs = alias >= 0 ? aliases[alias].arguments : [:]
+            let aliasArgs = alias < 0 ? [:] : alias < aliases.count ? aliases[alias].arguments
+                : fallbackAliases[alias - aliases.count].arguments
             for id in ids { apply(rules[id], batch, e, i, fields, aliasArgs, into: &out) }
         case .function, .functionGraphEntry, .functionGraphLeaf:
             // Function tracers print millions of lines of functions nobody maps: look them up by a hash of the

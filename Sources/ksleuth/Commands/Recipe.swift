@@ -41,11 +41,12 @@ enum RecipeText {
             let parts = s.split(separator: ":", maxSplits: 1)
             if parts.count == 2 { o += "echo '\(parts[1])' > $T/events/\(parts[0])/trigger\n" }
         }
-        o += "echo 1 > $T/tracing_on\n# … reproduce the hang, then:\ncat $T/trace > ksleuth-\(i.id).trace\n"
-        o += "echo 0 > $T/tracing_on\n"
+        o += "echo 1 > $T/tracing_on\n# … reproduce the hang (let the hung-task watchdog fire if it will), then:\n"
+        o += "echo 0 > $T/tracing_on\ncat $T/trace > ksleuth-\(i.id).trace\n"
         o += "ksleuth analyze ksleuth-\(i.id).trace\n"
         // trace-cmd: kprobes must exist first (trace-cmd does not define them).
-        o += "\n# Equivalent with trace-cmd (define the kprobes above first; record the text with `report -N`):\n"
+        o += "\n# Equivalent with trace-cmd (define the kprobes above first). trace-cmd prints kprobes by address;"
+            + " ksleuth recognises the probe names above, or give --probe-map for your own:\n"
         var cmd = "trace-cmd record -b 65536"
         for tp in r.tracepoints { cmd += " -e \(tp)" }
         for k in r.kprobes { cmd += " -e \(probeEventName(k))" }
