@@ -63,3 +63,61 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(PrevStateEncoding.v4_14.decode(0x102).description, "D+")
     }
 }
+
+/// sched_switch / sched_wakeup in the three renderings real tools print.
+final class SchedEventTests: XCTestCase {
+    func decodeSwitch(_ s: String, _ enc: PrevStateEncoding? = nil) -> SchedSwitch? {
+        var t = s
+        return t.withUTF8 { SchedSwitch.decode(UnsafeRawBufferPointer($0), encoding: enc) }
+    }
+    func decodeWakeup(_ s: String) -> SchedWakeup? {
+        var t = s
+        return t.withUTF8 { SchedWakeup.decode(UnsafeRawBufferPointer($0)) }
+    }
+
+    func testKernelPrintFormat() throws {
+        let s = try XCTUnwrap(decodeSwitch("prev_comm=tmux: server prev_pid=1613 prev_prio=120 prev_state=D|K ==> next_comm=swapper/2 next_pid=0 next_prio=120"))
+        XCTAssertEqual(s.prevComm, "tmux: server")
+        XCTAssertEqual(s.prevPid, 1613)
+        XCTAssertEqual(s.prevState, [.uninterruptible, .wakekill])
+        XCTAssertEqual(s.nextComm, "swapper/2")
+        XCTAssertEqual(s.nextPid, 0)
+        XCTAssertFalse(s.stateIsApproximate)
+    }
+
+    func testRawNumericForm() throws {
+        let s = try XCTUnwrap(decodeSwitch("prev_comm=rt-app prev_pid=2353 prev_prio=120 prev_state=2048 next_comm=swapper/4 next_pid=0 next_prio=120", .v4_2))
+        XCTAssertEqual(s.prevStateText, "2048")
+        XCTAssertEqual(s.prevState, [.preempted])
+        XCTAssertNil(decodeSwitch("prev_comm=a prev_pid=1 prev_prio=120 prev_state=2 next_comm=b next_pid=2 next_prio=120")?.prevState,
+                     "a number needs an encoding")
+    }
+
+    func testTraceCmdPluginForm() throws {
+        let s = try XCTUnwrap(decodeSwitch("rcu_preempt:15 [120] W ==> swapper/1:0 [120]"))
+        XCTAssertEqual(s.prevComm, "rcu_preempt")
+        XCTAssertEqual(s.prevPid, 15)
+        XCTAssertEqual(s.prevPrio, 120)
+        XCTAssertEqual(s.prevStateText, "W")
+        XCTAssertTrue(s.stateIsApproximate)
+        XCTAssertEqual(s.nextComm, "swapper/1")
+        XCTAssertEqual(s.nextPid, 0)
+        let spaced = try XCTUnwrap(decodeSwitch("tmux: server:1613 [120] S ==> kworker/u16:3:164 [120]"))
+        XCTAssertEqual(spaced.prevComm, "tmux: server")
+        XCTAssertEqual(spaced.nextComm, "kworker/u16:3")
+        XCTAssertEqual(spaced.nextPid, 164)
+    }
+
+    func testWakeupForms() throws {
+        let new = try XCTUnwrap(decodeWakeup("comm=kworker/u8:2 pid=34380 prio=120 target_cpu=003"))
+        XCTAssertEqual(new.pid, 34380)
+        XCTAssertEqual(new.targetCPU, 3)
+        XCTAssertNil(new.success)
+        let old = try XCTUnwrap(decodeWakeup("comm=mmcqd/0 pid=95 prio=120 success=1 target_cpu=000"))
+        XCTAssertEqual(old.success, true)
+        let plugin = try XCTUnwrap(decodeWakeup("rcu_preempt:15 [120] CPU:001"))
+        XCTAssertEqual(plugin.comm, "rcu_preempt")
+        XCTAssertEqual(plugin.pid, 15)
+        XCTAssertEqual(plugin.targetCPU, 1)
+    }
+}
