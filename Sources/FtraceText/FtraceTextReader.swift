@@ -64,6 +64,57 @@ public struct FtraceTextReader: TraceSource {
 
     /// Reads one chunk; returns nil when the chunk produced nothing to hand out yet (a long line being skipped).
     private mutating func readChunk() throws -> EventBatch? {
+        if useMapping, let (storage, atEnd) = channel.mapNext(length: chunkSize) {
+            return mappedChunk(storage, atEnd: atEnd)
+        }
+        useMapping = false
+        return try copiedChunk()
+    }
+
+    private var useMapping = true
+
+    /// The chunk is a mapped window of the file: the cut decides where the next window starts, nothing is copied.
+    private mutating func mappedChunk(_ storage: ByteStorage, atEnd eof: Bool) -> EventBatch? {
+        let count = storage.count
+        let chunkStart = channel.offset
+        let p = UnsafePointer(storage.base.assumingMemoryBound(to: UInt8.self))
+        if count == 0 {
+            finished = true
+            return parser.finish(storage: storage)
+        }
+        var begin = 0
+        if skippingLongLine {
+            guard let nl = memchr(p, Int32(UInt8(ascii: "\n")), count) else {
+                channel.consume(count)
+                if eof { finished = true; return parser.finish(storage: storage) }
+                return nil
+            }
+            begin = UnsafePointer<UInt8>(nl.assumingMemoryBound(to: UInt8.self)) - p + 1
+            skippingLongLine = false
+        }
+        var cut = count
+        if eof {
+            finished = true
+        } else {
+            cut = LineParser.groupCut(p, from: begin, to: count)
+            if cut <= begin {
+                if memchr(p + begin, Int32(UInt8(ascii: "\n")), count - begin) == nil {
+                    parser.noteOverlongLine(at: chunkStart + Int64(begin), limit: chunkSize,
+                                            excerpt: UnsafeRawBufferPointer(start: p + begin, count: min(80, count - begin)))
+                    skippingLongLine = true
+                    channel.consume(count)
+                    storage.setCount(begin)
+                    return parser.parse(storage: storage, from: begin, to: begin, chunkOffset: chunkStart, isLast: false)
+                }
+                cut = LineParser.lastLineEnd(p, from: begin, to: count)
+            }
+        }
+        channel.consume(cut)
+        storage.setCount(cut)
+        return parser.parse(storage: storage, from: begin, to: cut, chunkOffset: chunkStart, isLast: finished)
+    }
+
+    private mutating func copiedChunk() throws -> EventBatch? {
         let storage = ByteStorage(capacity: carry.count + chunkSize)
         if !carry.isEmpty {
             carry.withUnsafeBytes { storage.base.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
