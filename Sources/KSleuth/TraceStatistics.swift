@@ -250,6 +250,11 @@ public enum StatsCollector {
         var stats: TraceStatistics
         if format == .ftraceText, n > 1, fileSize(path) >= parallelThreshold {
             stats = try collectParallel(path: path, threads: n, chunkSize: chunkSize)
+        } else if n > 1 {
+            // One reader (stdin, or a file too small to split): read ahead on a second core.
+            var reader = PrefetchingSource(try FtraceTextReader(path: path, chunkSize: chunkSize))
+            stats = try collect(&reader, input: path)
+            stats.threads = 2
         } else {
             var reader = try FtraceTextReader(path: path, chunkSize: chunkSize)
             stats = try collect(&reader, input: path)
