@@ -16,7 +16,7 @@ demo: build
 	$(KSLEUTH) stats $(DEMO_TRACE)
 
 test: setup
-	$(SWIFT) test
+	$(SWIFT) test --disable-swift-testing
 
 bench: setup
 	@bash Benchmarks/run.sh

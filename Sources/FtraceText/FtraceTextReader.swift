@@ -64,6 +64,71 @@ public struct FtraceTextReader: TraceSource {
 
     /// Reads one chunk; returns nil when the chunk produced nothing to hand out yet (a long line being skipped).
     private mutating func readChunk() throws -> EventBatch? {
+        if useMapping, let (storage, atEnd) = channel.mapNext(length: chunkSize) {
+            return mappedChunk(storage, atEnd: atEnd)
+        }
+        useMapping = false
+        return try copiedChunk()
+    }
+
+    private var useMapping = true
+
+    /// What to do with the bytes of a chunk.
+    private enum ChunkPlan {
+        /// The whole chunk is the rest of an over-long line being skipped.
+        case skipAll
+        /// Parse `begin..<cut`; the rest goes to the next chunk, unless `dropRest` (an over-long line starts at
+        /// `cut` and is being skipped).
+        case parse(begin: Int, cut: Int, dropRest: Bool)
+    }
+
+    /// Decides where a chunk's batch begins and ends: after the rest of a skipped line, and before the last
+    /// (possibly incomplete) event group, which the next chunk re-reads.
+    private mutating func plan(_ p: UnsafePointer<UInt8>, count: Int, eof: Bool, chunkStart: Int64) -> ChunkPlan {
+        var begin = 0
+        if skippingLongLine {
+            guard let nl = memchr(p, Int32(UInt8(ascii: "\n")), count) else { return .skipAll }
+            begin = UnsafePointer<UInt8>(nl.assumingMemoryBound(to: UInt8.self)) - p + 1
+            skippingLongLine = false
+        }
+        if eof { return .parse(begin: begin, cut: count, dropRest: false) }
+        let cut = LineParser.groupCut(p, from: begin, to: count)
+        if cut > begin { return .parse(begin: begin, cut: cut, dropRest: false) }
+        if memchr(p + begin, Int32(UInt8(ascii: "\n")), count - begin) == nil {
+            // Not one complete line in a whole chunk: too long to be ftrace text. Count it, skip to its end.
+            parser.noteOverlongLine(at: chunkStart + Int64(begin), limit: chunkSize,
+                                    excerpt: UnsafeRawBufferPointer(start: p + begin, count: min(80, count - begin)))
+            skippingLongLine = true
+            return .parse(begin: begin, cut: begin, dropRest: true)
+        }
+        // One group larger than a chunk (a huge stack): cut after its last complete line.
+        return .parse(begin: begin, cut: LineParser.lastLineEnd(p, from: begin, to: count), dropRest: false)
+    }
+
+    /// The chunk is a mapped window of the file: the cut decides where the next window starts, nothing is copied.
+    private mutating func mappedChunk(_ storage: ByteStorage, atEnd eof: Bool) -> EventBatch? {
+        let count = storage.count
+        let chunkStart = channel.offset
+        if count == 0 {
+            finished = true
+            return parser.finish(storage: storage)
+        }
+        let p = UnsafePointer(storage.base.assumingMemoryBound(to: UInt8.self))
+        switch plan(p, count: count, eof: eof, chunkStart: chunkStart) {
+        case .skipAll:
+            channel.consume(count)
+            if eof { finished = true; return parser.finish(storage: storage) }
+            return nil
+        case .parse(let begin, let cut, let dropRest):
+            channel.consume(dropRest ? count : cut)
+            finished = eof
+            storage.setCount(cut)
+            return parser.parse(storage: storage, from: begin, to: cut, chunkOffset: chunkStart, isLast: finished)
+        }
+    }
+
+    /// The chunk is read (stdin, memory): the bytes after the cut are carried into the next chunk's buffer.
+    private mutating func copiedChunk() throws -> EventBatch? {
         let storage = ByteStorage(capacity: carry.count + chunkSize)
         if !carry.isEmpty {
             carry.withUnsafeBytes { storage.base.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
@@ -71,48 +136,22 @@ public struct FtraceTextReader: TraceSource {
         let carried = carry.count
         let chunkStart = channel.offset - Int64(carried)
         let got = try channel.read(into: storage.base + carried, capacity: chunkSize)
-        var count = carried + got
+        let count = carried + got
         let eof = got == 0 || channel.atEOF
         carry.removeAll(keepingCapacity: true)
-
         let p = UnsafePointer(storage.base.assumingMemoryBound(to: UInt8.self))
-        var begin = 0
-        if skippingLongLine {
-            // Drop the rest of an over-long line; it was already counted as unparsed.
-            if let nl = memchr(p, Int32(UInt8(ascii: "\n")), count) {
-                begin = UnsafePointer<UInt8>(nl.assumingMemoryBound(to: UInt8.self)) - p + 1
-                skippingLongLine = false
-            } else {
-                if eof { finished = true; return parser.finish(storage: storage) }
-                return nil
+        switch plan(p, count: count, eof: eof, chunkStart: chunkStart) {
+        case .skipAll:
+            if eof { finished = true; return parser.finish(storage: storage) }
+            return nil
+        case .parse(let begin, let cut, let dropRest):
+            if !dropRest && cut < count {
+                carry.append(contentsOf: UnsafeRawBufferPointer(start: p + cut, count: count - cut))
             }
+            finished = eof
+            storage.setCount(cut)
+            return parser.parse(storage: storage, from: begin, to: cut, chunkOffset: chunkStart, isLast: finished)
         }
-
-        var cut: Int
-        if eof {
-            cut = count
-            finished = true
-        } else {
-            cut = LineParser.groupCut(p, from: begin, to: count)
-            if cut <= begin {
-                // Not one complete line in a whole chunk: the line is too long to be ftrace text.
-                if memchr(p + begin, Int32(UInt8(ascii: "\n")), count - begin) == nil {
-                    parser.noteOverlongLine(at: chunkStart + Int64(begin), limit: chunkSize,
-                                            excerpt: UnsafeRawBufferPointer(start: p + begin, count: min(80, count - begin)))
-                    skippingLongLine = true
-                    count = begin
-                    cut = begin
-                } else {
-                    // One group larger than a chunk (a huge stack): cut after its last complete line.
-                    cut = LineParser.lastLineEnd(p, from: begin, to: count)
-                }
-            }
-        }
-        if cut < count {
-            carry.append(contentsOf: UnsafeRawBufferPointer(start: p + cut, count: count - cut))
-        }
-        storage.setCount(cut)
-        return parser.parse(storage: storage, from: begin, to: cut, chunkOffset: chunkStart, isLast: finished)
     }
 
     /// Split points for `parts` parallel readers of a file: each boundary moved to the start of an event group

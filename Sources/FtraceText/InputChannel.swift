@@ -69,6 +69,32 @@ final class InputChannel {
     /// The input offset of the next byte `read` returns.
     var offset: Int64 { position }
 
+    /// A regular file can be mapped window by window instead of copied.
+    private(set) lazy var mappableFD: Int32? = {
+        guard case .fd(let fd, true) = source else { return nil }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        fileSize = Int64(st.st_size)
+        return fd
+    }()
+    private var fileSize: Int64 = 0
+
+    /// Maps the next at most `length` bytes (within the range and the file) without consuming them; nil when the
+    /// input cannot be mapped. `consume` moves past them.
+    func mapNext(length: Int) -> (ByteStorage, atEnd: Bool)? {
+        guard let fd = mappableFD else { return nil }
+        let limit = min(end ?? fileSize, fileSize)
+        let n = Int(min(Int64(length), max(0, limit - position)))
+        if n == 0 { return (ByteStorage(capacity: 1), true) }
+        guard let storage = ByteStorage(mapping: fd, offset: position, length: n) else { return nil }
+        return (storage, position + Int64(n) >= limit)
+    }
+
+    func consume(_ n: Int) {
+        position += Int64(n)
+        if let end, position >= end { atEOF = true }
+    }
+
     /// Fills `buffer` from `at` up to `capacity`; returns the number of bytes added (0 at end of input).
     func read(into buffer: UnsafeMutableRawPointer, capacity: Int) throws -> Int {
         var want = capacity

@@ -16,6 +16,12 @@ private let EQ = UInt8(ascii: "="), BAR = UInt8(ascii: "|"), BACKSLASH = UInt8(a
 private let ZERO = UInt8(ascii: "0"), NINE = UInt8(ascii: "9")
 
 @inline(__always) private func isDigit(_ c: UInt8) -> Bool { c &- ZERO <= 9 }
+/// Bytes that end an event name: `:` (tracepoint), blank (function tracer, syscall exit), `(` (syscall entry).
+/// All are below 64, so one shift of a constant mask tests them.
+@inline(__always) private func isNameStop(_ c: UInt8) -> Bool {
+    let mask: UInt64 = 1 << 58 | 1 << 32 | 1 << 40 | 1 << 9
+    return c < 64 && (mask >> UInt64(c)) & 1 != 0
+}
 @inline(__always) private func isBlank(_ c: UInt8) -> Bool { c == SP || c == TAB }
 
 /// Symbols every parser interns first, so their ids are constants.
@@ -194,9 +200,12 @@ struct LineParser {
 
         if c == LT || html, container(p, j, e) { openMarker = nil; return }
         if c == HASH { header(p, j, e); openMarker = nil; return }
-        if c == UInt8(ascii: "C") && lostMarker(p, j, e) { openMarker = nil; return }
-        if preamble(p, j, e) { openMarker = nil; return }
         if eventLine(p, s, j, e) { return }
+        if c == UInt8(ascii: "C") && lostMarker(p, j, e) { openMarker = nil; return }
+        if (c == UInt8(ascii: "c") || c == UInt8(ascii: "v") || c == UInt8(ascii: "C")) && preamble(p, j, e) {
+            openMarker = nil
+            return
+        }
         if graphLine(p, s, j, e) { openMarker = nil; return }
         if let m = openMarker {
             // A trace_printk format with `\n` continues the event's text on the next line.
@@ -388,23 +397,29 @@ struct LineParser {
                                     pid: Int32, tgid: Int32, cpu: Int32, after: Int, _ e: Int) -> Bool {
         var j = after
         while j < e && isBlank(p[j]) { j += 1 }
-        // Either `flags timestamp:` or `timestamp:`.
-        var t = j
-        while t < e && p[t] != SP && p[t] != COLON { t += 1 }
+        // Either `flags timestamp:` or `timestamp:`. A timestamp starts with a digit and so does no flag column
+        // except an all-digits one, which the `:` after a timestamp tells apart.
         var flags = LatencyFlags.none
-        if t < e && p[t] == SP {
-            guard let f = decodeFlags(p + j, t - j) else { return false }
+        var ts: Int64
+        var t: Int
+        if let (value, end) = timestamp(p, j, e), end < e, p[end] == COLON {
+            ts = value
+            t = end
+        } else {
+            t = j
+            while t < e && p[t] != SP && p[t] != COLON { t += 1 }
+            guard t < e, p[t] == SP, let f = decodeFlags(p + j, t - j) else { return false }
             flags = f
             j = t
             while j < e && isBlank(p[j]) { j += 1 }
-            t = j
-            while t < e && p[t] != COLON && p[t] != SP { t += 1 }
+            guard let (value, end) = timestamp(p, j, e), end < e, p[end] == COLON else { return false }
+            ts = value
+            t = end
         }
-        guard t < e, p[t] == COLON, let ts = timestamp(p, j, t) else { return false }
         if description.flagColumns == nil { description.flagColumns = flags.columns }
         var b = t + 1
         while b < e && p[b] == SP { b += 1 }
-        let comm = interner.intern(p + commStart, commEnd - commStart)
+        let comm = internComm(p + commStart, commEnd - commStart, pid: pid)
         return body(p, lineStart: lineStart, b, e, ts: ts, cpu: cpu, pid: pid, tgid: tgid, comm: comm, flags: flags)
     }
 
@@ -417,7 +432,7 @@ struct LineParser {
             return true
         }
         var n = b
-        while n < e && p[n] != COLON && p[n] != SP && p[n] != LPAREN { n += 1 }
+        while n < e && !isNameStop(p[n]) { n += 1 }
         guard n > b else { return false }
         var kind = EventKind.tracepoint
         var name: Symbol
@@ -477,22 +492,19 @@ struct LineParser {
     /// kprobe `(sym+0x0/0x2a0)`, kretprobe `(caller+0x83/0x130 <- sym)` or trace-cmd's `(addr <- addr)`,
     /// uprobe `(0x48db60)`. Anything else starting with `(` stays a tracepoint.
     static func probeKind(_ p: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> EventKind {
-        var k = s + 1
-        var plus = false, arrow = false, allHex = true
-        while k < e && p[k] != RPAREN {
-            let c = p[k]
-            if c == UInt8(ascii: "+") { plus = true }
-            if c == LT && k + 1 < e && p[k + 1] == DASH { arrow = true }
-            if LatencyFlags.hexValue(c) == nil && c != UInt8(ascii: "x") { allHex = false }
-            k += 1
+        guard let close = memchr(p + s + 1, Int32(RPAREN), e - s - 1) else { return .tracepoint }
+        let k = UnsafePointer<UInt8>(close.assumingMemoryBound(to: UInt8.self)) - p
+        guard k > s + 1 else { return .tracepoint }
+        let inner = UnsafeRawBufferPointer(start: p + s + 1, count: k - s - 1)
+        if let lt = memchr(inner.baseAddress!, Int32(LT), inner.count),
+           UnsafeRawPointer(lt) - inner.baseAddress! + 1 < inner.count,
+           inner[UnsafeRawPointer(lt) - inner.baseAddress! + 1] == DASH {
+            return .kretprobe
         }
-        guard k < e, k > s + 1 else { return .tracepoint }
-        if arrow { return .kretprobe }
-        if plus { return .kprobe }
-        guard allHex else { return .tracepoint }
+        if memchr(inner.baseAddress!, Int32(UInt8(ascii: "+")), inner.count) != nil { return .kprobe }
+        guard inner.allSatisfy({ LatencyFlags.hexValue($0) != nil || $0 == UInt8(ascii: "x") }) else { return .tracepoint }
         // A user-space address is a uprobe; a kernel one is a kprobe that trace-cmd printed without its symbol.
-        let hex = UnsafeRawBufferPointer(start: p + s + 1, count: k - s - 1)
-        if let v = PayloadFields.parseHex(hex), v >= 0xffff_0000_0000_0000 { return .kprobe }
+        if let v = PayloadFields.parseHex(inner), v >= 0xffff_0000_0000_0000 { return .kprobe }
         return .uprobe
     }
 
@@ -610,7 +622,7 @@ struct LineParser {
             var a = k
             while a < e && p[a] == SP { a += 1 }
             if a < e && p[a] == BAR {
-                guard let t = timestamp(p, j, k) else { return false }
+                guard let (t, end) = timestamp(p, j, k), end == k else { return false }
                 ts = t
                 j = a + 1
                 while j < e && p[j] == SP { j += 1 }
@@ -737,48 +749,88 @@ struct LineParser {
 
     // MARK: small pieces
 
-    /// Flag columns repeat (`d..2.`, `.....`): a tiny cache keyed on the packed bytes avoids re-decoding.
-    private var flagCacheKey: UInt64 = .max
-    private var flagCacheValue = LatencyFlags.none
+    /// A task prints the same comm on every line: remember it per pid, so the interner (hash and compare) runs
+    /// only when a pid's comm changes. Comms are at most 15 bytes (TASK_COMM_LEN), two words.
+    private var commCache = [CommCacheEntry](repeating: CommCacheEntry(), count: 1024)
+    private struct CommCacheEntry {
+        var pid: Int32 = -2
+        var count: Int32 = 0
+        var w0: UInt64 = 0
+        var w1: UInt64 = 0
+        var symbol = Symbol(rawValue: 0)
+    }
+
+    @inline(__always)
+    private mutating func internComm(_ p: UnsafePointer<UInt8>, _ n: Int, pid: Int32) -> Symbol {
+        guard n <= 16 else { return interner.intern(p, n) }
+        var w0: UInt64 = 0, w1: UInt64 = 0
+        withUnsafeMutableBytes(of: &w0) { b in
+            b.copyMemory(from: UnsafeRawBufferPointer(start: p, count: min(n, 8)))
+        }
+        if n > 8 {
+            withUnsafeMutableBytes(of: &w1) { b in
+                b.copyMemory(from: UnsafeRawBufferPointer(start: p + 8, count: n - 8))
+            }
+        }
+        let slot = Int(pid & 1023)
+        let c = commCache[slot]
+        if c.pid == pid && c.count == Int32(n) && c.w0 == w0 && c.w1 == w1 { return c.symbol }
+        let sym = interner.intern(p, n)
+        commCache[slot] = CommCacheEntry(pid: pid, count: Int32(n), w0: w0, w1: w1, symbol: sym)
+        return sym
+    }
+
+    /// Flag columns repeat (`d..2.`, `.....`): a small direct-mapped cache keyed on the packed bytes avoids
+    /// re-decoding them on every line.
+    private var flagCacheKeys = [UInt64](repeating: .max, count: 64)
+    private var flagCacheValues = [LatencyFlags](repeating: .none, count: 64)
 
     private mutating func decodeFlags(_ p: UnsafePointer<UInt8>, _ n: Int) -> LatencyFlags? {
         guard n >= 4 && n <= 7 else { return nil }
         var key: UInt64 = UInt64(n)
         for x in 0..<n { key = key << 8 | UInt64(p[x]) }
-        if key == flagCacheKey { return flagCacheValue }
+        let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 58)
+        if flagCacheKeys[slot] == key { return flagCacheValues[slot] }
         guard let f = LatencyFlags.decode(UnsafeRawBufferPointer(start: p, count: n)) else { return nil }
-        flagCacheKey = key
-        flagCacheValue = f
+        flagCacheKeys[slot] = key
+        flagCacheValues[slot] = f
         return f
     }
 
-    /// `1212.465074` (µs), `683201.375000000` (ns, `trace-cmd report -t`) or a counter clock's integer.
-    private mutating func timestamp(_ p: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> Int64? {
+    /// `1212.465074` (µs), `683201.375000000` (ns, `trace-cmd report -t`) or a counter clock's integer, read
+    /// from `s`; returns the value in ns and where the number ended.
+    @inline(__always)
+    private mutating func timestamp(_ p: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> (Int64, Int)? {
         var k = s
         var sec: Int64 = 0
         while k < e && isDigit(p[k]) {
             sec = sec &* 10 &+ Int64(p[k] &- ZERO)
             k += 1
         }
-        guard k > s, k - s <= 18 else { return nil }
-        if k == e {
+        guard k > s, k - s <= 18, k < e else { return nil }
+        if p[k] != DOT {
             description.clock = .counter
-            return sec
+            return (sec, k)
         }
-        guard p[k] == DOT else { return nil }
         k += 1
+        let fracStart = k
         var frac: Int64 = 0
-        var digits = 0
-        while k < e && isDigit(p[k]) && digits < 9 {
+        while k < e && isDigit(p[k]) && k - fracStart < 9 {
             frac = frac &* 10 &+ Int64(p[k] &- ZERO)
-            digits += 1
             k += 1
         }
-        guard k == e, digits > 0 else { return nil }
-        if description.timestampDigits == nil { description.timestampDigits = digits }
-        for _ in digits..<9 { frac = frac &* 10 }
-        return sec &* 1_000_000_000 &+ frac
+        let digits = k - fracStart
+        guard digits > 0 else { return nil }
+        if digits != lastDigits {
+            lastDigits = digits
+            if description.timestampDigits == nil { description.timestampDigits = digits }
+        }
+        frac = frac &* Self.pow10[9 - digits]
+        return (sec &* 1_000_000_000 &+ frac, k)
     }
+
+    private var lastDigits = 0
+    private static let pow10: [Int64] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000]
 
     /// First occurrence of `needle` (ASCII) in `text`. memchr for the first byte, then compare: the needles
     /// are short and only header and rare lines are searched.

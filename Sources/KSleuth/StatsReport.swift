@@ -75,7 +75,8 @@ public struct StatsReport: Codable, Sendable {
         let inferred = s.prevState.inferred
         let forms = s.prevState.letterForms.sorted() + s.prevState.numericValues.sorted().map { String($0) }
         eraHints = EraHints(
-            flagColumns: cols, flagLayout: StatsReport.layout(cols), hasTGIDColumn: s.description.hasTGIDColumn,
+            flagColumns: cols, flagLayout: StatsReport.layout(cols, graph: s.eventsByKind["funcgraph_entry"] != nil || s.eventsByKind["funcgraph_leaf"] != nil,
+                                             report: s.description.format == "trace-cmd report"), hasTGIDColumn: s.description.hasTGIDColumn,
             clock: s.description.clock.rawValue, timestampDigits: s.description.timestampDigits,
             prevStateForms: Array(forms.prefix(40)), prevStateEncoding: inferred?.kernels,
             prevStateReason: inferred?.reason, bufferOverwritten: s.description.bufferOverwritten,
@@ -108,10 +109,12 @@ public struct StatsReport: Codable, Sendable {
                                 eventsPerSecond: Double(s.events) / secs, threads: s.threads)
     }
 
-    static func layout(_ cols: [Int]) -> String {
+    static func layout(_ cols: [Int], graph: Bool, report: Bool) -> String {
         cols.map { c -> String in
             switch c {
-            case 0: "no flag columns (trace-cmd report, or kernels before latency flags were printed)"
+            case 0 where graph: "no flag columns on function_graph lines"
+            case 0 where report: "no flag columns (trace-cmd report prints them only with -l)"
+            case 0: "no flag columns (kernels before latency flags were printed, e.g. 3.2, old Android)"
             case 4: "4 flag columns (kernels before the migrate-disable column, < 5.1x)"
             case 5: "5 flag columns (migrate-disable column: 5.1x kernels and later)"
             default: "\(c) flag columns (PREEMPT_RT lazy-preemption layout)"

@@ -46,10 +46,16 @@ public struct TraceStatistics: Sendable {
 
     public init(input: String) { self.input = input }
 
-    // Per-symbol counters for the hot loop; turned into names when a batch is done.
+    // Hot-loop counters indexed by symbol and pid (no hashing per event); turned into names by `finish`.
     private var nameCounts: [Int] = []
-    private var commOfPid: [Int32: (comm: Symbol, events: Int)] = [:]
+    private var pidEvents: [Int] = []
+    private var pidComm: [UInt32] = []
+    private var bigPids: [Int32: (comm: Symbol, events: Int)] = [:]
+    private var flagColumnMask: UInt8 = 0
+    /// prev_state spellings already seen, packed into 8 bytes, so only new ones cost a String.
+    private var seenPrevStates: [UInt64] = []
     private var lastSymbols = SymbolTable()
+    private static let pidTableLimit: Int32 = 1 << 22  // pid_max on 64-bit
 
     public mutating func add(_ batch: EventBatch) {
         counts.add(batch.counts)
@@ -60,33 +66,55 @@ public struct TraceStatistics: Sendable {
             lostEvents += g.lostEvents ?? 0
             if gaps.count < Self.gapSampleLimit { gaps.append(g) }
         }
-        if nameCounts.count < batch.symbols.count { nameCounts += Array(repeating: 0, count: batch.symbols.count - nameCounts.count) }
+        if nameCounts.count < batch.symbols.count {
+            nameCounts += Array(repeating: 0, count: batch.symbols.count - nameCounts.count)
+        }
         let switchName = batch.symbols.symbol(named: "sched_switch")
         var last = lastTimestamp ?? .min
         var kindCounts = [Int](repeating: 0, count: EventKind.allCases.count)
         var cpuCounts = [Int](repeating: 0, count: 64)
-        for e in batch.events {
-            nameCounts[Int(e.name.rawValue)] += 1
-            kindCounts[Int(e.kind.rawValue)] += 1
-            if e.cpu >= 0 && e.cpu < 64 { cpuCounts[Int(e.cpu)] += 1 } else { eventsByCPU[e.cpu, default: 0] += 1 }
-            if e.timestamp != Event.unknownTimestamp {
-                if firstTimestamp == nil { firstTimestamp = e.timestamp }
-                if e.timestamp < last { outOfOrder += 1 } else { last = e.timestamp }
-            }
-            if e.pid != Event.unknownPID {
-                commOfPid[e.pid, default: (e.comm, 0)].events += 1
-                commOfPid[e.pid]!.comm = e.comm
-            }
-            if !e.kernelStack.isEmpty { kernelStacks += 1 }
-            if !e.userStack.isEmpty { userStacks += 1 }
-            flagColumnsSeen.insert(e.flags.columns)
-            if e.name == switchName, let r = PayloadFields(storage: batch.storage, span: e.payload).valueRange("prev_state") {
-                let b = batch.storage.bytes(e.payload)
-                var v = Substring(String(decoding: UnsafeRawBufferPointer(rebasing: b[r]), as: UTF8.self))
-                if let sp = v.firstIndex(of: " ") { v = v[..<sp] }
-                prevState.add(v)
-            }
+        if let maxPid = batch.events.lazy.map(\.pid).max(), maxPid >= 0, maxPid < Self.pidTableLimit,
+           Int(maxPid) >= pidEvents.count {
+            let n = max(Int(maxPid) + 1, pidEvents.count * 2, 1024)
+            pidEvents += Array(repeating: 0, count: n - pidEvents.count)
+            pidComm += Array(repeating: 0, count: n - pidComm.count)
         }
+        var first = firstTimestamp
+        var ooo = 0, kstacks = 0, ustacks = 0
+        var mask = flagColumnMask
+        var switchPayloads: [ByteSpan] = []
+        // One uniqueness check per array and batch instead of one per event.
+        nameCounts.withUnsafeMutableBufferPointer { names in
+        pidEvents.withUnsafeMutableBufferPointer { pe in
+        pidComm.withUnsafeMutableBufferPointer { pc in
+        kindCounts.withUnsafeMutableBufferPointer { kinds in
+        cpuCounts.withUnsafeMutableBufferPointer { cpus in
+            for e in batch.events {
+                names[Int(e.name.rawValue)] += 1
+                kinds[Int(e.kind.rawValue)] += 1
+                if e.cpu >= 0 && e.cpu < 64 { cpus[Int(e.cpu)] += 1 } else { eventsByCPU[e.cpu, default: 0] += 1 }
+                if e.timestamp != Event.unknownTimestamp {
+                    if first == nil { first = e.timestamp }
+                    if e.timestamp < last { ooo += 1 } else { last = e.timestamp }
+                }
+                if e.pid >= 0 && e.pid < Self.pidTableLimit {
+                    pe[Int(e.pid)] += 1
+                    pc[Int(e.pid)] = e.comm.rawValue
+                } else if e.pid != Event.unknownPID {
+                    bigPids[e.pid, default: (e.comm, 0)].events += 1
+                }
+                if !e.kernelStack.isEmpty { kstacks += 1 }
+                if !e.userStack.isEmpty { ustacks += 1 }
+                mask |= 1 << UInt8(e.flags.columns & 7)
+                if e.name == switchName { switchPayloads.append(e.payload) }
+            }
+        }}}}}
+        for span in switchPayloads { notePrevState(batch.storage.bytes(span)) }
+        firstTimestamp = first
+        outOfOrder += ooo
+        kernelStacks += kstacks
+        userStacks += ustacks
+        flagColumnMask = mask
         if last != .min { lastTimestamp = last }
         events += batch.events.count
         for (k, c) in kindCounts.enumerated() where c > 0 {
@@ -96,6 +124,24 @@ public struct TraceStatistics: Sendable {
         lastSymbols = batch.symbols
     }
 
+    private mutating func notePrevState(_ b: UnsafeRawBufferPointer) {
+        let key: StaticString = "prev_state"
+        guard let r = PayloadFields.valueRange(b, key: UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)) else {
+            return
+        }
+        var end = r.lowerBound
+        while end < r.upperBound && b[end] != UInt8(ascii: " ") { end += 1 }
+        guard end - r.lowerBound <= 8 else {
+            prevState.add(Substring(String(decoding: UnsafeRawBufferPointer(rebasing: b[r.lowerBound..<end]), as: UTF8.self)))
+            return
+        }
+        var packed: UInt64 = 0
+        for i in r.lowerBound..<end { packed = packed << 8 | UInt64(b[i]) }
+        if seenPrevStates.contains(packed) { return }
+        if seenPrevStates.count < 256 { seenPrevStates.append(packed) }
+        prevState.add(Substring(String(decoding: UnsafeRawBufferPointer(rebasing: b[r.lowerBound..<end]), as: UTF8.self)))
+    }
+
     /// Turns the per-symbol counters into names. Call once after the last batch.
     public mutating func finish(description: TraceDescription) {
         self.description = description
@@ -103,7 +149,15 @@ public struct TraceStatistics: Sendable {
             eventsByName[lastSymbols[Symbol(rawValue: UInt32(i))], default: 0] += c
         }
         nameCounts = []
-        for (pid, t) in commOfPid {
+        for c in 0..<8 where flagColumnMask & (1 << UInt8(c)) != 0 { flagColumnsSeen.insert(c) }
+        var perPid = bigPids
+        for (pid, n) in pidEvents.enumerated() where n > 0 {
+            perPid[Int32(pid)] = (Symbol(rawValue: pidComm[pid]), n)
+        }
+        pidEvents = []
+        pidComm = []
+        bigPids = [:]
+        for (pid, t) in perPid {
             let comm = lastSymbols[t.comm]
             // `<...>` means the comm was not in saved_cmdlines; keep a real name when another line gave one.
             if var tally = tasks[pid] {
@@ -114,7 +168,6 @@ public struct TraceStatistics: Sendable {
                 tasks[pid] = TaskTally(comm: comm, events: t.events)
             }
         }
-        commOfPid = [:]
     }
 
     /// Appends the statistics of the part of the input that follows this one.
@@ -197,6 +250,11 @@ public enum StatsCollector {
         var stats: TraceStatistics
         if format == .ftraceText, n > 1, fileSize(path) >= parallelThreshold {
             stats = try collectParallel(path: path, threads: n, chunkSize: chunkSize)
+        } else if n > 1 {
+            // One reader (stdin, or a file too small to split): read ahead on a second core.
+            var reader = PrefetchingSource(try FtraceTextReader(path: path, chunkSize: chunkSize))
+            stats = try collect(&reader, input: path)
+            stats.threads = 2
         } else {
             var reader = try FtraceTextReader(path: path, chunkSize: chunkSize)
             stats = try collect(&reader, input: path)

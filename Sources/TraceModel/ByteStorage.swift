@@ -4,11 +4,34 @@ public final class ByteStorage: @unchecked Sendable {
     public let base: UnsafeMutableRawPointer
     public let capacity: Int
     public internal(set) var count: Int
+    /// How the bytes are released: freed, or unmapped when they are a window of a memory-mapped file.
+    private let release: Release
+
+    private enum Release {
+        case free
+        case unmap(UnsafeMutableRawPointer, Int)
+    }
 
     public init(capacity: Int) {
         self.capacity = max(capacity, 1)
         base = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 16)
         count = 0
+        release = .free
+    }
+
+    /// A read-only window `[offset, offset + length)` of the file open on `fd`, mapped rather than copied: the
+    /// page cache is read in place and the window is unmapped when the last batch using it goes away.
+    public init?(mapping fd: Int32, offset: Int64, length: Int) {
+        let page = Int64(sysconf(Int32(_SC_PAGESIZE)))
+        let aligned = offset - offset % page
+        let lead = Int(offset - aligned)
+        guard length > 0,
+              let m = mmap(nil, length + lead, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, off_t(aligned)),
+              m != MAP_FAILED else { return nil }
+        base = m + lead
+        capacity = length
+        count = length
+        release = .unmap(m, length + lead)
     }
 
     public convenience init(bytes: [UInt8]) {
@@ -17,7 +40,12 @@ public final class ByteStorage: @unchecked Sendable {
         count = bytes.count
     }
 
-    deinit { base.deallocate() }
+    deinit {
+        switch release {
+        case .free: base.deallocate()
+        case .unmap(let m, let n): munmap(m, n)
+        }
+    }
 
     /// For readers filling the block; not part of the consumer API.
     public func setCount(_ n: Int) { count = n }
@@ -32,3 +60,11 @@ public final class ByteStorage: @unchecked Sendable {
         String(decoding: bytes(span), as: UTF8.self)
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif

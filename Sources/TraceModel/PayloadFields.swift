@@ -69,30 +69,42 @@ public struct PayloadFields: Sendable {
 
     public static func valueRange(_ b: UnsafeRawBufferPointer, key k: UnsafeRawBufferPointer) -> Range<Int>? {
         let n = b.count, kn = k.count
-        guard kn > 0, n > kn else { return nil }
-        var i = 0
-        var depth = 0
-        var quoted = false
-        while i + kn < n {
-            let c = b[i]
-            if c == UInt8(ascii: "\"") { quoted.toggle() }
-            else if !quoted && (c == UInt8(ascii: "{") || c == UInt8(ascii: "[")) { depth += 1 }
-            else if !quoted && (c == UInt8(ascii: "}") || c == UInt8(ascii: "]")) { depth = max(0, depth - 1) }
-            if !quoted && depth == 0 && (i == 0 || b[i - 1] == UInt8(ascii: " ") || b[i - 1] == UInt8(ascii: "("))
-                && b[i + kn] == UInt8(ascii: "=") && memcmp(b.baseAddress! + i, k.baseAddress!, kn) == 0 {
-                let start = i + kn + 1
-                return start..<valueEnd(b, start: start, greedy: isGreedyKey(k))
-            }
-            i += 1
+        guard kn > 0, n > kn, let base = b.baseAddress, let kb = k.baseAddress else { return nil }
+        let first = Int32(k[0])
+        var from = 0
+        // Candidates come from memchr on the key's first byte; only a candidate pays for the check that it
+        // is a whole key (after a blank or `(`, followed by `=`) outside quotes and braces.
+        while from + kn < n, let hit = memchr(base + from, first, n - kn - from) {
+            let i = UnsafeRawPointer(hit) - base
+            from = i + 1
+            guard i == 0 || b[i - 1] == UInt8(ascii: " ") || b[i - 1] == UInt8(ascii: "(") else { continue }
+            guard b[i + kn] == UInt8(ascii: "="), memcmp(base + i, kb, kn) == 0 else { continue }
+            guard !insideGroup(b, before: i) else { continue }
+            let start = i + kn + 1
+            return start..<valueEnd(b, start: start, greedy: isGreedyKey(k))
         }
         return nil
     }
 
+    /// Whether position `i` lies inside a quoted string or a `{…}` / `[…]` group.
+    static func insideGroup(_ b: UnsafeRawBufferPointer, before i: Int) -> Bool {
+        var depth = 0
+        var quoted = false
+        for j in 0..<i {
+            let c = b[j]
+            if c == UInt8(ascii: "\"") { quoted.toggle() }
+            else if !quoted && (c == UInt8(ascii: "{") || c == UInt8(ascii: "[")) { depth += 1 }
+            else if !quoted && (c == UInt8(ascii: "}") || c == UInt8(ascii: "]")) { depth = max(0, depth - 1) }
+        }
+        return quoted || depth > 0
+    }
+
     /// Comm-like values may contain spaces: they run to the next ` key=`.
     static func isGreedyKey(_ k: UnsafeRawBufferPointer) -> Bool {
-        let comm: [UInt8] = Array("comm".utf8)
-        if k.count >= 4 && k.suffix(4).elementsEqual(comm) { return true }
-        return k.elementsEqual("name".utf8) || k.elementsEqual("filename".utf8)
+        let n = k.count
+        if n >= 4 && k[n - 4] == UInt8(ascii: "c") && k[n - 3] == UInt8(ascii: "o") && k[n - 2] == UInt8(ascii: "m")
+            && k[n - 1] == UInt8(ascii: "m") { return true }
+        return (n == 4 || n == 8) && k.elementsEqual(n == 4 ? "name".utf8 : "filename".utf8)
     }
 
     static func valueEnd(_ b: UnsafeRawBufferPointer, start: Int, greedy: Bool) -> Int {

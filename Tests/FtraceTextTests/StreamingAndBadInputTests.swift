@@ -144,6 +144,19 @@ final class StreamingAndBadInputTests: XCTestCase {
         XCTAssertLessThan(Self.peakRSS() - before, 64 << 20, "reading a 100 MB line must not hold it in memory")
     }
 
+    func testOverlongLineInAStreamIsSkippedToItsNewline() throws {
+        // The copied path (stdin, memory) carries bytes between chunks; an over-long line must not be carried.
+        let good = "          <idle>-0     [000] d..4  1212.465074: sched_wakeup: comm=ksoftirqd/0 pid=3 prio=120 target_cpu=000\n"
+        let text = good + String(repeating: "y", count: 300_000) + "\n" + good + good
+        let r = try read(text, chunkSize: 16 << 10)
+        XCTAssertEqual(r.count, 3)
+        XCTAssertEqual(r.counts.unparsedLines, 1)
+        XCTAssertEqual(r.unparsed.first?.lineNumber, 2)
+        XCTAssertEqual(r[1].lineNumber, 3)
+        XCTAssertEqual(r[2].lineNumber, 4)
+        XCTAssertLessThanOrEqual(r.batches.map(\.storage.capacity).max() ?? 0, 2 * (16 << 10))
+    }
+
     static func peakRSS() -> Int {
         var u = rusage()
         getrusage(RUSAGE_SELF.rawValue, &u)

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# `make bench`: ksleuth stats against its peers, side by side, in one run.
+#
+# Generates (once, cached in bench-data/) a realistic 5-flag ftrace text trace of BENCH_SIZE (default 1G) and a
+# 4-flag one of BENCH_TRAPPY_SIZE (default 50M, because trappy reads only 4-flag lines and runs at a few MB/s),
+# then times each tool REPEAT times (default 3) on a warm page cache and prints a markdown table of the best run:
+# wall time, MB/s, events/s and peak RSS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZE=${BENCH_SIZE:-1G}
+TRAPPY_SIZE=${BENCH_TRAPPY_SIZE:-50M}
+REPEAT=${REPEAT:-3}
+DATA=bench-data
+mkdir -p "$DATA"
+
+swift build -c release --product ksleuth >/dev/null
+swift build -c release --product ksleuth-tracegen >/dev/null
+KS=.build/release/ksleuth
+GEN=.build/release/ksleuth-tracegen
+
+big="$DATA/trace-5flag-$SIZE.txt"
+small="$DATA/trace-4flag-$TRAPPY_SIZE/trace.txt"
+[ -s "$big" ] || { echo "generating $big ..." >&2; "$GEN" --size "$SIZE" --flags 5 > "$big"; }
+mkdir -p "$(dirname "$small")"
+[ -s "$small" ] || { echo "generating $small ..." >&2; "$GEN" --size "$TRAPPY_SIZE" --flags 4 > "$small"; }
+
+have_trappy=0
+python3 -c "import trappy" 2>/dev/null && have_trappy=1 || {
+  echo "trappy not installed: trying pip install trappy (peer for the table)" >&2
+  pip install -q trappy >/dev/null 2>&1 && python3 -c "import trappy" 2>/dev/null && have_trappy=1 || true
+}
+
+# best-of-REPEAT wall seconds and peak RSS (KiB) of a command; events parsed come from the command itself.
+measure() {
+  local best="" rss=""
+  for _ in $(seq "$REPEAT"); do
+    /usr/bin/time -f "%e %M" -o /tmp/ksleuth-bench.time "$@" > /tmp/ksleuth-bench.out 2>/dev/null
+    read -r t m < /tmp/ksleuth-bench.time
+    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$m; fi
+  done
+  echo "$best $rss"
+}
+
+cat "$big" > /dev/null; cat "$small" > /dev/null   # warm the page cache
+bytes=$(stat -c %s "$big"); sbytes=$(stat -c %s "$small")
+events=$("$KS" stats --json --threads 1 "$big" | python3 -c "import json,sys; print(json.load(sys.stdin)['events'])")
+sevents=$("$KS" stats --json --threads 1 "$small" | python3 -c "import json,sys; print(json.load(sys.stdin)['events'])")
+
+rows=()
+row() { # name file-bytes events "wall rss" note
+  local name=$1 b=$2 ev=$3 t=$4 m=$5 note=$6
+  rows+=("$(awk -v n="$name" -v b="$b" -v e="$ev" -v t="$t" -v m="$m" -v note="$note" 'BEGIN{
+    mbs = (t > 0) ? b/1e6/t : 0; eps = (t > 0 && e > 0) ? e/t : 0;
+    printf "| %s | %.0f MB | %.2f s | %.0f MB/s | %s | %.0f MB | %s |", n, b/1e6, t, mbs, (e > 0 ? sprintf("%.2f M/s", eps/1e6) : "—"), m/1024, note }')")
+}
+
+read -r t m < <(measure cat "$big");                         row "cat > /dev/null" "$bytes" 0 "$t" "$m" "reads the bytes, parses nothing"
+read -r t m < <(measure wc -l "$big");                       row "wc -l" "$bytes" 0 "$t" "$m" "counts lines"
+read -r t m < <(measure "$KS" stats --threads 1 "$big");     row "ksleuth stats, 1 thread" "$bytes" "$events" "$t" "$m" "full parse + statistics"
+read -r t m < <(measure "$KS" stats --threads 2 "$big");     row "ksleuth stats, 2 threads" "$bytes" "$events" "$t" "$m" "two readers over aligned halves"
+read -r t m < <(measure "$KS" stats --threads 1 "$small");   row "ksleuth stats, 1 thread (4-flag file)" "$sbytes" "$sevents" "$t" "$m" "same file as trappy"
+if [ "$have_trappy" = 1 ]; then
+  tevents=$(cd "$(dirname "$small")" && python3 -W ignore -c "
+import trappy
+t = trappy.FTrace('trace.txt', normalize_time=False)
+print(sum(len(getattr(t, n).data_frame) for n in t.class_definitions))" 2>/dev/null || echo 0)
+  read -r t m < <(measure python3 -W ignore -c "import trappy; trappy.FTrace('$small', normalize_time=False)")
+  row "trappy 6.0.1 FTrace (4-flag file)" "$sbytes" "$tevents" "$t" "$m" "parses only the events it knows ($tevents of $sevents)"
+else
+  rows+=("| trappy | — | — | — | — | — | not installed (pip install trappy) |")
+fi
+
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo); best of $REPEAT runs, warm page cache."
+echo "Input: $(basename "$big") ($events events), $(basename "$(dirname "$small")")/trace.txt ($sevents events)"
+echo
+echo "| tool | input | wall | throughput | events/s | peak RSS | note |"
+echo "|---|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
+[ -x Benchmarks/match.sh ] && { echo; bash Benchmarks/match.sh; } || true

@@ -1,0 +1,63 @@
+import XCTest
+import Foundation
+
+/// The repository root, found from this file, and the shared corpus beside it (absent on some machines).
+enum Repo {
+    static let root: URL = {
+        var u = URL(fileURLWithPath: #filePath)
+        while u.path != "/" && !FileManager.default.fileExists(atPath: u.appendingPathComponent("Package.swift").path) {
+            u.deleteLastPathComponent()
+        }
+        return u
+    }()
+    static var corpusRoot: URL { root.deletingLastPathComponent().appendingPathComponent("shared/corpus") }
+    static func corpus(_ path: String) throws -> URL {
+        let u = corpusRoot.appendingPathComponent(path)
+        guard FileManager.default.fileExists(atPath: u.path) else {
+            throw XCTSkip("../shared/corpus is not on this machine (\(path)); corpus tests skipped")
+        }
+        return u
+    }
+    static func fixture(_ path: String) -> URL { root.appendingPathComponent("Fixtures").appendingPathComponent(path) }
+
+    /// The ksleuth executable `swift test` built next to the test bundle.
+    static var executable: URL {
+        let dir = Bundle.main.bundleURL.deletingLastPathComponent()
+        for candidate in [dir.appendingPathComponent("ksleuth"), root.appendingPathComponent(".build/debug/ksleuth")]
+        where FileManager.default.isExecutableFile(atPath: candidate.path) {
+            return candidate
+        }
+        return dir.appendingPathComponent("ksleuth")
+    }
+
+    static func tempFile(_ name: String, _ bytes: [UInt8]) throws -> URL {
+        let u = FileManager.default.temporaryDirectory.appendingPathComponent("ksleuth-\(getpid())-\(name)")
+        try Data(bytes).write(to: u)
+        return u
+    }
+}
+
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+func runKsleuth(_ args: [String], stdin: Data? = nil) throws -> CommandResult {
+    let p = Process()
+    p.executableURL = Repo.executable
+    p.arguments = args
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    let input = Pipe()
+    p.standardInput = input
+    try p.run()
+    if let stdin { input.fileHandleForWriting.write(stdin) }
+    try input.fileHandleForWriting.close()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return CommandResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                         stderr: String(decoding: e, as: UTF8.self))
+}
