@@ -219,14 +219,16 @@ public final class AnalysisContext {
             timelines.record(t)
         }
         // Keep the actor's comm current (the payload comm of a new kthread may be its parent's).
-        if a.pid > 0 {
+        let isTask = a.object.kind == .task
+        if a.pid > 0 && !(isTask && a.object.pid == a.pid) {
             let actor = info(a.pid, a.comm)
             if actor.comm != a.comm && !a.comm.hasPrefix("<") { actor.comm = a.comm }
         }
-        guard a.object.kind == .task else { return }
+        guard isTask else { return }
         let pid = a.object.pid
         if pid == 0 { return }
         let t = info(pid, a.pid == pid ? a.comm : "?")
+        if a.pid == pid && t.comm != a.comm && !a.comm.hasPrefix("<") { t.comm = a.comm }
         switch a.verb {
         case .switchOut:
             if a.state.isExit {

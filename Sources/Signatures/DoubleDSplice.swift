@@ -106,9 +106,14 @@ final class DoubleDSpliceDetector: Detector {
             inCall[a.pid] = (d, idx)
             // Bounded memory: forget the oldest splices (a double splice races within one lookup, not minutes).
             if last.count > 16_384 {
-                let cutoff = last.values.map(\.time).sorted()[last.count / 2]
+                // Median of a sample, not a sort of every entry: keep the newer half.
+                var sample: [Int64] = []
+                var k = 0
+                for v in last.values { if k & 31 == 0 { sample.append(v.time) }; k += 1 }
+                sample.sort()
+                let cutoff = sample[sample.count / 2]
                 last = last.filter { $0.value.time >= cutoff }
-                opens = opens.filter { last[$0.key] != nil }
+                if !opens.isEmpty { opens = opens.filter { last[$0.key] != nil } }
             }
         case .spliceReturn:
             if let (d, idx) = inCall.removeValue(forKey: a.pid) {
@@ -132,7 +137,7 @@ final class DoubleDSpliceDetector: Detector {
         default:
             break
         }
-        if a.verb != .printk && a.verb != .splice, let (_, idx) = inCall[a.pid], idx >= 0 {
+        if !candidates.isEmpty, a.verb != .printk && a.verb != .splice, let (_, idx) = inCall[a.pid], idx >= 0 {
             lastActionOf[a.pid] = a.timestamp
         }
     }

@@ -121,14 +121,16 @@ final class LostWakeupDetector: Detector {
                                 evidence: [ev, ctx.evidence(a, "woken=0: the wake was dropped")], strong: true)
         case .waking, .wakeup, .wakeupNew:
             let w = a.object.pid
-            if var p = pending[a.pid] {
+            if !pending.isEmpty, var p = pending[a.pid] {
                 if p.target == nil, let ptr = p.pointer { pointerToPid[ptr] = w; p.target = w }
                 if p.target == w { p.sawWaking = true }
                 pending[a.pid] = p
             }
-            if let q = lastWakeBy[a.pid] { lastWake[q]?.wokeSomeone = true }
-            tentative[w] = nil
-            suspects[w] = nil
+            if a.verb == .waking || a.verb == .wakeup, !lastWakeBy.isEmpty, let q = lastWakeBy[a.pid] {
+                lastWake[q]?.wokeSomeone = true
+            }
+            if !tentative.isEmpty { tentative[w] = nil }
+            if !suspects.isEmpty { suspects[w] = nil }
         case .wake:
             let q = a.object
             lastWakeBy[a.pid] = q
@@ -164,6 +166,7 @@ final class LostWakeupDetector: Detector {
             if waiters[a.object]?.isEmpty == true { waiters[a.object] = nil }
         case .switchOut:
             let w = a.object.pid
+            if tentative.isEmpty && suspects.isEmpty { break }
             if a.state.isExit {
                 tentative[w] = nil
                 suspects[w] = nil
@@ -175,10 +178,10 @@ final class LostWakeupDetector: Detector {
                                       sleptAt: a.timestamp)
             }
         case .switchIn:
-            suspects[a.object.pid] = nil
+            if !suspects.isEmpty { suspects[a.object.pid] = nil }
         case .exit:
-            tentative[a.object.pid] = nil
-            suspects[a.object.pid] = nil
+            if !tentative.isEmpty { tentative[a.object.pid] = nil }
+            if !suspects.isEmpty { suspects[a.object.pid] = nil }
         default:
             break
         }

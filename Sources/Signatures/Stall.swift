@@ -74,6 +74,7 @@ final class StallDetector: Detector {
         case .dequeue:
             if waits[a.pid]?.queue == a.object { drop(a.pid) }
         case .switchOut:
+            if waits.isEmpty { break }
             let w = a.object.pid
             if a.state.isExit { drop(w) }
             else if a.state.isSleep, waits[w] != nil, waits[w]!.sleep == nil {
@@ -81,10 +82,11 @@ final class StallDetector: Detector {
                 waits[w]!.sleptAt = a.timestamp
             }
         case .waking, .wakeup, .switchIn:
+            if waits.isEmpty { break }
             // Woken or running again: the wait is over (a later wait starts afresh).
             if let w = waits[a.object.pid], w.sleep != nil { drop(a.object.pid) }
         case .exit:
-            drop(a.object.pid)
+            if !waits.isEmpty { drop(a.object.pid) }
         default:
             break
         }
