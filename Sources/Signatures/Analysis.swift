@@ -202,6 +202,14 @@ public final class AnalysisContext {
         return t
     }
 
+    /// `INFO: task lw_waiter:139 blocked for more than 5 seconds.` → 139.
+    static func hungTaskPid(_ line: String) -> Int32? {
+        guard let r = line.firstRange(of: " blocked for more than ") else { return nil }
+        let head = line[line.index(line.startIndex, offsetBy: 11)..<r.lowerBound]
+        guard let colon = head.lastIndex(of: ":") else { return nil }
+        return Int32(head[head.index(after: colon)...])
+    }
+
     /// The raw `name: payload` text of the action's event (one allocation).
     func rawText(_ a: Action) -> String {
         guard let b = batch, a.eventIndex >= 0, a.eventIndex < b.events.count else { return a.summary }
@@ -219,6 +227,11 @@ public final class AnalysisContext {
             timelines.record(t)
         }
         // Keep the actor's comm current (the payload comm of a new kthread may be its parent's).
+        if a.verb == .printk, a.detail.hasPrefix("INFO: task "), let pid = Self.hungTaskPid(a.detail) {
+            // The watchdog's console line, when sched_process_hang is not traced.
+            let t = info(pid, "?")
+            if t.hangEvidence == nil { t.hangEvidence = evidence(a, "hung-task watchdog: blocked too long") }
+        }
         let isTask = a.object.kind == .task
         if a.pid > 0 && !(isTask && a.object.pid == a.pid) {
             let actor = info(a.pid, a.comm)

@@ -135,4 +135,16 @@ final class ScenarioTests: XCTestCase {
         XCTAssertEqual(f.tasks.first { $0.role == "waker" }?.pid, 145)
         XCTAssertEqual(f.confidence, .high)
     }
+
+    func testTheWatchdogsConsoleLineCountsWhenSchedProcessHangIsNotTraced() throws {
+        let text = try XCTUnwrap(readText(path("Fixtures/traces/lost-wakeup/buggy-wq-6.1.trace")))
+        let withoutEvent = text.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.contains("sched_process_hang:") }.joined(separator: "\n")
+        let r = try analyze(text: withoutEvent, name: "console-only")
+        let f = try XCTUnwrap(r.findings.first)
+        XCTAssertEqual(r.findings.count, 1)
+        XCTAssertEqual(f.signature, "lost-wakeup")
+        XCTAssertEqual(f.confidence, .high)
+        XCTAssertTrue(f.evidence.contains { $0.text.contains("INFO: task lw_waiter:139 blocked for more than") })
+    }
 }
