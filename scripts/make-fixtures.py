@@ -353,7 +353,42 @@ def nfs_dsplice(trigger):
     tr.write("double-d-splice/" + ("nfs-atomic-open-4.7.trace" if trigger else "nfs-atomic-open-dropped-4.7.trace"))
 
 
+def recheck_loops():
+    era = ("ksleuth fixture (hand-made): imitates Linux 5.15 tracefs text (5 flag columns, 7-wide pids); kprobes "
+           "ptw=prepare_to_wait wq_head=%di wq_entry=%si state=%dx, finish_wait wq_head=%di wq_entry=%si, "
+           "wakeup=__wake_up wq_head=%di mode=%si nr_exclusive=%dx, ttwu=try_to_wake_up p=%di state=%si "
+           "pid=+OFF(%di):s32 p_state=+24(%di):x32, r:ttwu_ret woken=$retval. Scenario: healthy look-alikes of a "
+           "lost wake-up: a pipe reader is woken on an empty queue while busy, queues itself, finds data "
+           "(finish_wait), reads and sleeps again in S until the end; a kthread gets a try_to_wake_up that returns "
+           "0 while it runs, finds its work, then idles in S for 5 s until the end.")
+    tr = Trace(era, flags=5, pidw=7, seed=60)
+    tr.background(1 * S, 8 * S, step_us=50_000)
+    q = "0xffff8f1a0c3e6a10"
+    t = 2 * S
+    tr.wake(t - 2000, "swapper/1", 0, 1, "cat", 2300, 1)
+    tr.switch(t - 1900, 1, "swapper/1", 0, "R", "cat", 2300)
+    tr.ev(t + 100, "writer", 2301, 0, "wakeup", "(__wake_up+0x0/0x20) wq_head=%s mode=0x1 nr_exclusive=0x1 key=0x0" % q,
+          flags=".....")
+    tr.ev(t + 200, "cat", 2300, 1, "ptw", "(prepare_to_wait+0x0/0xa0) wq_head=%s wq_entry=0xffffa6e1c07dfd98 "
+          "state=0x1" % q, flags=".....")
+    tr.ev(t + 220, "cat", 2300, 1, "finish_wait", "(finish_wait+0x0/0x80) wq_head=%s wq_entry=0xffffa6e1c07dfd98" % q,
+          flags=".....")
+    tr.ev(t + 900, "cat", 2300, 1, "ptw", "(prepare_to_wait+0x0/0xa0) wq_head=%s wq_entry=0xffffa6e1c07dfd98 "
+          "state=0x1" % q, flags=".....")
+    tr.switch(t + 950, 1, "cat", 2300, "S", "swapper/1", 0)
+    # the kthread
+    tr.wake(t + 10_000, "swapper/2", 0, 2, "mykthread", 2400, 2)
+    tr.switch(t + 10_050, 2, "swapper/2", 0, "R", "mykthread", 2400)
+    tr.ev(t + 10_300, "irq/5-eth0", 2401, 3, "ttwu", "(try_to_wake_up+0x0/0x5c0) p=0xffff8f1a0d2b8000 state=0x3 "
+          "wake_flags=0x0 pid=2400 p_state=0x0", flags="d.h1.")
+    tr.ev(t + 10_310, "irq/5-eth0", 2401, 3, "ttwu_ret", "(irq_thread_fn+0x20/0x60 <- try_to_wake_up) woken=0x0",
+          flags="d.h1.")
+    tr.switch(t + 10_600, 2, "mykthread", 2400, "S", "swapper/2", 0)
+    tr.write("lost-wakeup/recheck-loops-5.15.trace")
+
+
 if __name__ == "__main__":
+    recheck_loops()
     for trig in (True, False):
         stall(trig)
         hung(trig)

@@ -159,6 +159,8 @@ public final class AnalysisContext {
 
     /// Whether the end-of-trace sleep of `pid` is a hang, and why: the hung-task watchdog reported it, or a D sleep
     /// passed the threshold, or (when `allowLong`) any sleep passed `minHangSleep`.
+    /// `allowLong` accepts a D sleep of at least `minHangSleep` to the end of the trace (never an S sleep: idle
+    /// loops sleep in S for seconds, and a wake they did not need looks the same).
     public func hangReason(_ pid: Int32, allowLong: Bool) -> (reason: String, strong: Bool)? {
         guard let t = tasks[pid], t.runState == .sleeping, let d = sleepAtEnd(pid) else { return nil }
         if let h = t.hangEvidence, h.timestamp >= t.sleptAt {
@@ -167,7 +169,7 @@ public final class AnalysisContext {
         if t.sleepState.isUninterruptibleSleep && d >= options.hungThreshold {
             return ("D sleep for \(TimestampFormat.duration(d)) ≥ hung threshold", true)
         }
-        if allowLong && d >= options.minHangSleep {
+        if allowLong && t.sleepState.isUninterruptibleSleep && d >= options.minHangSleep {
             return ("asleep (\(t.sleepState)) for \(TimestampFormat.duration(d)) until the end of the trace", false)
         }
         return nil

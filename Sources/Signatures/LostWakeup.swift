@@ -17,11 +17,13 @@ public struct LostWakeup: Signature {
                 such a dropped wake (try_to_wake_up returning woken=0 for a running W, a __wake_up on a queue W \
                 is on while W is running with no sched_waking for W, or a wake on Q landing in W's run just before \
                 W enqueues on Q), followed by W sleeping and never being woken: reported by the hung-task \
-                watchdog, a D sleep past the threshold, or a sleep of at least 1 s to the end of the trace.
+                watchdog, a D sleep past the threshold, or (medium confidence) a D sleep of at least 1 s to the end of \
+                the trace.
                 """,
             lookAlikes: [
                 "a wake of a running task that then runs (sched_waking follows, or the task runs again)",
                 "spurious-return loops: the waiter is woken, re-checks and sleeps again",
+                "a wake that found the waiter running, after which the waiter re-checked (finish_wait) or just idles in S",
                 "tasks asleep at the end of the trace with no dropped wake before their sleep",
                 "tasks that exit",
                 "fixed kernels: the wake is ordered after the waiter's enqueue+set_current_state (sched_waking seen)",
@@ -50,7 +52,8 @@ public struct LostWakeup: Signature {
             triggeringFixtures: ["Fixtures/traces/lost-wakeup/buggy-wq-6.1.trace",
                                  "Fixtures/traces/lost-wakeup/buggy-proc-6.1.trace"],
             benignFixtures: ["Fixtures/traces/lost-wakeup/correct-wq-6.1.trace",
-                             "Fixtures/traces/lost-wakeup/correct-proc-6.1.trace"])
+                             "Fixtures/traces/lost-wakeup/correct-proc-6.1.trace",
+                             "Fixtures/traces/lost-wakeup/recheck-loops-5.15.trace"])
     }
     public func makeDetector(_ options: AnalysisOptions) -> Detector { LostWakeupDetector() }
 }
@@ -90,6 +93,7 @@ final class LostWakeupDetector: Detector {
     var lastQueue: [Int32: ObjectRef] = [:]
     var lastWake: [ObjectRef: WakeRecord] = [:]
     var lastWakeBy: [Int32: ObjectRef] = [:]
+    var lastDequeue: [Int32: Int64] = [:]
     var tentative: [Int32: Drop] = [:]
     var pending: [Int32: Pending] = [:]
     var pointerToPid: [UInt64: Int32] = [:]
@@ -153,6 +157,7 @@ final class LostWakeupDetector: Detector {
             waiters[q, default: []].insert(w)
             lastQueue[w] = q
             if let r = lastWake[q], r.waker != w, a.timestamp - r.time <= ctx.options.raceWindow,
+               r.time > lastDequeue[w, default: .min],
                let t = ctx.task(w), t.runState == .running || t.runState == .runnable,
                t.runningSince == Event.unknownTimestamp || t.runningSince <= r.time {
                 let wakeEv = ctx.resolve(r.evidence, "wake on \(q) while task \(w) was running and not yet queued: nobody to wake")
@@ -162,6 +167,10 @@ final class LostWakeupDetector: Detector {
                                     strong: !r.wokeSomeone)
             }
         case .dequeue:
+            // finish_wait: the waiter went through a whole wait cycle and re-checked its condition, so an
+            // earlier dropped wake cannot strand it; later enqueues only count wakes after this point.
+            if !tentative.isEmpty { tentative[a.pid] = nil }
+            lastDequeue[a.pid] = a.timestamp
             waiters[a.object]?.remove(a.pid)
             if waiters[a.object]?.isEmpty == true { waiters[a.object] = nil }
         case .switchOut:

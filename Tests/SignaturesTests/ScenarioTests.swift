@@ -147,4 +147,13 @@ final class ScenarioTests: XCTestCase {
         XCTAssertEqual(f.confidence, .high)
         XCTAssertTrue(f.evidence.contains { $0.text.contains("INFO: task lw_waiter:139 blocked for more than") })
     }
+
+    func testWithoutAnyWatchdogReportALongDSleepAfterTheDropIsStillSuspectButLessSure() throws {
+        let text = try XCTUnwrap(readText(path("Fixtures/traces/lost-wakeup/buggy-wq-6.1.trace")))
+        let silent = text.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.contains("sched_process_hang:") && !$0.contains("console:") }.joined(separator: "\n")
+        let r = try analyze(text: silent, name: "no-watchdog")
+        XCTAssertEqual(r.findings.map(\.signature), ["lost-wakeup"])
+        XCTAssertEqual(r.findings.first?.confidence, .medium, "a D sleep of 8 s to the end, no watchdog report")
+    }
 }
