@@ -126,6 +126,11 @@ final class FscacheWaiterDetector: Detector {
                 f.wouldRaise = ["raw pointers (v5.12+) or a kprobe on fscache_wait_for_deferred_lookup whose cookie= matches",
                                 "the reader's stack showing fscache_wait_for_deferred_lookup"]
                 f.wouldLower = ["a wake_up_bit on the cookie's flags after DROP", "lost events after DROP"]
+                let after = ctx.lastTimestamp - drop.timestamp
+                if after < 100_000_000 {
+                    f.confidence = .low
+                    f.confidenceReasons.append("the trace ends \(TimestampFormat.duration(after)) after DROP: a late wake cannot be excluded")
+                }
                 let gaps = ctx.gaps(after: drop.timestamp)
                 if !gaps.isEmpty { f.confidence = f.confidence.lowered; f.gaps = gaps.map(ctx.describe) }
                 f.tasks = [TaskRef(pid: w.pid, comm: t.comm, role: "waiter", state: "\(t.sleepState)")]
