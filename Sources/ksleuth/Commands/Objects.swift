@@ -1,5 +1,6 @@
 import ArgumentParser
 import FtraceText
+import Signatures
 import Timelines
 import TraceModel
 
@@ -34,7 +35,9 @@ struct Objects: ParsableCommand {
         }
         struct Count { var n = 0; var first: Int64 = 0; var last: Int64 = 0; var verbs: [ActionVerb: Int] = [:] }
         var counts: [ObjectRef: Count] = [:]
-        var stream = ActionStream(mapper: SemanticMapper(aliases: aliases))
+        var mapper = SemanticMapper(aliases: aliases)
+        mapper.fallbackAliases = SignatureCatalog.recipeProbes
+        var stream = ActionStream(mapper: mapper)
         do {
             try stream.run(&reader) { a, _ in
                 guard a.verb != .call, only == nil || a.object.kind == only else { return }

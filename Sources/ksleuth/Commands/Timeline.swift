@@ -1,5 +1,6 @@
 import ArgumentParser
 import FtraceText
+import Signatures
 import Timelines
 import TraceModel
 
@@ -38,7 +39,9 @@ struct Timeline: ParsableCommand {
             printError("ksleuth: \(error)")
             throw ExitCode(2)
         }
-        var stream = ActionStream(mapper: SemanticMapper(aliases: aliases))
+        var mapper = SemanticMapper(aliases: aliases)
+        mapper.fallbackAliases = SignatureCatalog.recipeProbes
+        var stream = ActionStream(mapper: mapper)
         var lines: [String] = []
         var total = 0
         let byTask = target.kind == .task
