@@ -13,7 +13,7 @@ public struct FscacheWaiterEmptyBacking: Signature {
                 On cookie C: the object's lookup fails (fscache_osm LCFL: LOOKING_UP cleared and waiters woken), \
                 LOOKING_UP is set again (fscache_enable / fscache_cookie with f & 0x01), a reader R waits for it \
                 (fscache_wait_for_deferred_lookup, i.e. wait_on_bit(&C->flags, 0) in S state), and the object goes \
-                to DROP, leaving C with no backing object: nobody will clear LOCKING_UP or wake R. Fires when R is \
+                to DROP, leaving C with no backing object: nobody will clear LOOKING_UP or wake R. Fires when R is \
                 still asleep at the end of the trace. The S-state wait is invisible to the hung-task watchdog.
                 """,
             lookAlikes: ["the reader waited before LCFL (the LCFL wake releases it: sched_waking, -ENOBUFS)",

@@ -83,14 +83,22 @@ struct Analyze: ParsableCommand {
         for path in traces {
             do {
                 var reader = try FtraceTextReader(path: path)
-                results.append(try Analyzer(options: options).analyze(&reader, name: path))
+                let r = try Analyzer(options: options).analyze(&reader, name: path)
+                guard r.events > 0 else {
+                    printError("ksleuth analyze: \(path): no ftrace events found")
+                    unusable = true
+                    continue
+                }
+                results.append(r)
             } catch {
-                printError("ksleuth: \(error)")
+                printError("ksleuth analyze: \(error)")
                 unusable = true
             }
         }
-        let out = HangReport.render(results, format: json ? .json : format)
-        print(out, terminator: out.hasSuffix("\n") ? "" : "\n")
+        if !results.isEmpty {
+            let out = HangReport.render(results, format: json ? .json : format)
+            print(out, terminator: out.hasSuffix("\n") ? "" : "\n")
+        }
         if unusable { throw ExitCode(2) }
         if results.contains(where: { !$0.findings.isEmpty }) { throw ExitCode(3) }
     }

@@ -30,7 +30,7 @@ struct Objects: ParsableCommand {
         if let p = probeMap, let t = readWholeFile(p) { aliases = try ProbeAlias.parseFile(t) }
         var reader: FtraceTextReader
         do { reader = try FtraceTextReader(path: trace) } catch {
-            printError("ksleuth: \(error)")
+            printError("ksleuth objects: \(error)")
             throw ExitCode(2)
         }
         struct Count { var n = 0; var first: Int64 = 0; var last: Int64 = 0; var verbs: [ActionVerb: Int] = [:] }
@@ -48,7 +48,7 @@ struct Objects: ParsableCommand {
                 counts[a.object] = c
             }
         } catch {
-            printError("ksleuth: \(error)")
+            printError("ksleuth objects: \(error)")
             throw ExitCode(2)
         }
         let byKind = Dictionary(grouping: counts, by: { $0.key.kind })

@@ -36,7 +36,7 @@ struct Timeline: ParsableCommand {
         if let p = probeMap, let t = readWholeFile(p) { aliases = try ProbeAlias.parseFile(t) }
         var reader: FtraceTextReader
         do { reader = try FtraceTextReader(path: trace) } catch {
-            printError("ksleuth: \(error)")
+            printError("ksleuth timeline: \(error)")
             throw ExitCode(2)
         }
         var mapper = SemanticMapper(aliases: aliases)
@@ -56,7 +56,7 @@ struct Timeline: ParsableCommand {
                 if lines.count > limit { lines.removeFirst(lines.count - limit) }
             }
         } catch {
-            printError("ksleuth: \(error)")
+            printError("ksleuth timeline: \(error)")
             throw ExitCode(2)
         }
         print("\(target): \(total) action(s)" + (total > lines.count ? ", last \(lines.count) shown" : ""))
