@@ -22,10 +22,14 @@ public struct AnalysisOptions: Sendable {
     public init() {}
 }
 
-/// An action kept for possible later use as evidence.
+/// An action kept cheaply for possible later use as evidence: where its line is, not its text.
 public struct PendingEvidence: Sendable {
-    public var action: Action
-    public var batchSerial: Int
+    public var lineNumber: Int
+    public var timestamp: Int64
+    public var pid: Int32
+    public var comm: String
+    public var eventIndex: Int32
+    public var batchSerial: Int32
 }
 
 /// What the analysis knows about one task, updated after every detector has seen the action. A class so the
@@ -67,7 +71,14 @@ public final class TaskInfo {
 /// observed into evidence.
 public final class AnalysisContext {
     public let options: AnalysisOptions
-    public private(set) var tasks: [Int32: TaskInfo] = [:]
+    /// Tasks by pid: a flat array for ordinary pids (no hashing on the per-event path), a dictionary beyond.
+    private var taskArray: [TaskInfo?] = []
+    private var taskOverflow: [Int32: TaskInfo] = [:]
+    public var tasks: [Int32: TaskInfo] {
+        var out = taskOverflow
+        for case let t? in taskArray { out[t.pid] = t }
+        return out
+    }
     public let timelines: TimelineStore
     public private(set) var gaps: [TraceGap] = []
     public private(set) var firstTimestamp: Int64 = Event.unknownTimestamp
@@ -85,9 +96,12 @@ public final class AnalysisContext {
         timelines = TimelineStore(window: options.timelineWindow, objectLimit: options.timelineObjects)
     }
 
-    public func task(_ pid: Int32) -> TaskInfo? { tasks[pid] }
+    @inline(__always) public func task(_ pid: Int32) -> TaskInfo? {
+        if pid >= 0 && Int(pid) < taskArray.count { return taskArray[Int(pid)] }
+        return pid >= 0 && pid < 1 << 22 ? nil : taskOverflow[pid]
+    }
 
-    public func comm(_ pid: Int32) -> String { tasks[pid]?.comm ?? "?" }
+    public func comm(_ pid: Int32) -> String { task(pid)?.comm ?? "?" }
 
     /// The event line of the action being observed, as evidence. Valid only inside `observe`.
     public func evidence(_ a: Action, _ note: String) -> EvidenceLine {
@@ -103,14 +117,21 @@ public final class AnalysisContext {
     }
 
     /// Keeps an action cheaply (no text) so that it can become evidence later, if it turns out to matter.
-    public func pending(_ a: Action) -> PendingEvidence { PendingEvidence(action: a, batchSerial: batchSerial) }
+    public func pending(_ a: Action) -> PendingEvidence {
+        PendingEvidence(lineNumber: a.lineNumber, timestamp: a.timestamp, pid: a.pid, comm: a.comm,
+                        eventIndex: Int32(truncatingIfNeeded: a.eventIndex), batchSerial: Int32(truncatingIfNeeded: batchSerial))
+    }
 
-    /// The evidence line of a kept action: the input line's text while its batch is current, else the action's
-    /// summary (the line number is exact either way).
+    /// The evidence line of a kept action: the input line's text while its batch is current (the usual case: races
+    /// play out within one batch), else a pointer to the line (its number is exact either way).
     public func resolve(_ p: PendingEvidence, _ note: String) -> EvidenceLine {
-        if p.batchSerial == batchSerial { return evidence(p.action, note) }
-        return EvidenceLine(lineNumber: p.action.lineNumber, timestamp: p.action.timestamp, pid: p.action.pid,
-                            comm: p.action.comm, text: p.action.summary, note: note)
+        var text = "(see line \(p.lineNumber))"
+        if Int(p.batchSerial) == batchSerial, let b = batch, p.eventIndex >= 0, Int(p.eventIndex) < b.events.count {
+            let e = b.events[Int(p.eventIndex)]
+            text = b.name(e) + ": " + b.payloadText(e)
+        }
+        return EvidenceLine(lineNumber: p.lineNumber, timestamp: p.timestamp, pid: p.pid, comm: p.comm, text: text,
+                            note: note)
     }
 
     /// The kernel stack attached to the action's event (innermost first, tracing frames removed).
@@ -153,7 +174,7 @@ public final class AnalysisContext {
 
     /// How long `pid` has been asleep at the end of the trace, if it is.
     public func sleepAtEnd(_ pid: Int32) -> Int64? {
-        guard let t = tasks[pid], t.runState == .sleeping, t.sleptAt != Event.unknownTimestamp else { return nil }
+        guard let t = task(pid), t.runState == .sleeping, t.sleptAt != Event.unknownTimestamp else { return nil }
         return lastTimestamp - t.sleptAt
     }
 
@@ -162,7 +183,7 @@ public final class AnalysisContext {
     /// `allowLong` accepts a D sleep of at least `minHangSleep` to the end of the trace (never an S sleep: idle
     /// loops sleep in S for seconds, and a wake they did not need looks the same).
     public func hangReason(_ pid: Int32, allowLong: Bool) -> (reason: String, strong: Bool)? {
-        guard let t = tasks[pid], t.runState == .sleeping, let d = sleepAtEnd(pid) else { return nil }
+        guard let t = task(pid), t.runState == .sleeping, let d = sleepAtEnd(pid) else { return nil }
         if let h = t.hangEvidence, h.timestamp >= t.sleptAt {
             return ("the hung-task watchdog reported it (line \(h.lineNumber))", true)
         }
@@ -198,9 +219,16 @@ public final class AnalysisContext {
     public func saw(_ v: ActionVerb) -> Bool { verbMask & Self.bit(v) != 0 }
 
     @inline(__always) private func info(_ pid: Int32, _ comm: @autoclosure () -> String) -> TaskInfo {
-        if let t = tasks[pid] { return t }
+        if let t = task(pid) { return t }
         let t = TaskInfo(pid: pid, comm: comm())
-        tasks[pid] = t
+        if pid >= 0 && pid < 1 << 22 {
+            if Int(pid) >= taskArray.count {
+                taskArray.append(contentsOf: repeatElement(nil, count: max(Int(pid) + 1, taskArray.count * 2) - taskArray.count))
+            }
+            taskArray[Int(pid)] = t
+        } else {
+            taskOverflow[pid] = t
+        }
         return t
     }
 

@@ -162,7 +162,7 @@ final class LostWakeupDetector: Detector {
                t.runningSince == Event.unknownTimestamp || t.runningSince <= r.time {
                 let wakeEv = ctx.resolve(r.evidence, "wake on \(q) while task \(w) was running and not yet queued: nobody to wake")
                 tentative[w] = Drop(kind: "wake on \(q) landed before the waiter queued itself", time: r.time,
-                                    waker: r.waker, wakerComm: r.evidence.action.comm, queue: q,
+                                    waker: r.waker, wakerComm: r.evidence.comm, queue: q,
                                     evidence: [wakeEv, ctx.evidence(a, "task \(w) queues itself on \(q) after the wake")],
                                     strong: !r.wokeSomeone)
             }

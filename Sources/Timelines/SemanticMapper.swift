@@ -75,6 +75,7 @@ public struct SemanticMapper {
     public private(set) var unreadable: [String: Int] = [:]
     /// Probe events shown by address only whose probed function is unknown (no symbol, no map entry).
     public private(set) var unresolvedProbes: Set<String> = []
+    private let scan = FieldScan()
 
     public init(rules: [SemanticRule] = SemanticTable.rules, aliases: [ProbeAlias] = []) {
         self.rules = rules
@@ -151,6 +152,7 @@ public struct SemanticMapper {
             let ids = lists[list]
             if ids.isEmpty { return }
             let fields = batch.fields(e)
+            scan.reset(batch.storage.bytes(e.payload))
             let aliasArgs = alias < 0 ? [:] : alias < aliases.count ? aliases[alias].arguments
                 : fallbackAliases[alias - aliases.count].arguments
             for id in ids { apply(rules[id], batch, e, i, fields, aliasArgs, into: &out) }
@@ -214,7 +216,7 @@ public struct SemanticMapper {
         let id: UInt64
         var pluginState: TaskState?
         if let k = r.key {
-            var value = Self.read(k, e, batch, f, alias)
+            var value = self.read(k, e, batch, f, alias)
             if value == nil, let p = r.plugin, let (pid, st) = Self.pluginPid(p, batch.storage.bytes(e.payload)) {
                 value = UInt64(bitPattern: Int64(pid))
                 pluginState = st
@@ -236,44 +238,55 @@ public struct SemanticMapper {
         var object = ObjectRef(r.object, id)
         if r.object == .task { object = .task(Int32(truncatingIfNeeded: Int64(bitPattern: id))) }
         if case .textHash = r.key { object.sub = 1 }
-        if let s = r.sub { object.sub = Self.read(s, e, batch, f, alias) ?? 0 }
+        if let s = r.sub { object.sub = self.read(s, e, batch, f, alias) ?? 0 }
         var a = Action(verb: r.verb, object: object, timestamp: e.timestamp, lineNumber: e.lineNumber, cpu: e.cpu,
                        pid: e.pid, comm: batch.comm(e), eventIndex: index)
-        if let ok = r.otherKind, let os = r.other, let v = Self.read(os, e, batch, f, alias) {
+        if let ok = r.otherKind, let os = r.other, let v = self.read(os, e, batch, f, alias) {
             a.other = ok == .task && r.verb == .fork ? .task(Int32(truncatingIfNeeded: Int64(bitPattern: v)))
                 : ObjectRef(ok, v)
         }
-        if let vs = r.value, let v = Self.read(vs, e, batch, f, alias) { a.value = Int64(bitPattern: v) }
-        if let vs = r.value2, let v = Self.read(vs, e, batch, f, alias) { a.value2 = Int64(bitPattern: v) }
+        if let vs = r.value, let v = self.read(vs, e, batch, f, alias) { a.value = Int64(bitPattern: v) }
+        if let vs = r.value2, let v = self.read(vs, e, batch, f, alias) { a.value2 = Int64(bitPattern: v) }
         if let st = pluginState { a.state = st }
-        if let sf = r.stateField, let raw = f[sf] {
-            if let st = TaskState.parseLetters(Substring(raw)) { a.state = st }
-            else if let n = UInt64(raw) ?? (raw.hasPrefix("0x") ? UInt64(raw.dropFirst(2), radix: 16) : nil) {
-                a.state = prevStateEncoding.decode(n)
+        if let sf = r.stateField, let range = scan.find(sf, in: batch.storage.bytes(e.payload)) {
+            let raw = UnsafeRawBufferPointer(rebasing: batch.storage.bytes(e.payload)[range])
+            if let st = Self.stateLetters(raw) { a.state = st }
+            else if let n = PayloadFields.parseInteger(raw) {
+                a.state = prevStateEncoding.decode(UInt64(bitPattern: n))
             }
         }
         switch r.detail {
         case .none: break
         case .payload: a.detail = batch.payloadText(e)
-        case .field(let k): a.detail = f.string(k) ?? ""
+        case .field(let k):
+            if let range = scan.find(k, in: batch.storage.bytes(e.payload)) {
+                var v = UnsafeRawBufferPointer(rebasing: batch.storage.bytes(e.payload)[range])
+                if v.count >= 2 && v.first == UInt8(ascii: "\"") && v.last == UInt8(ascii: "\"") {
+                    v = UnsafeRawBufferPointer(rebasing: v[1..<(v.count - 1)])
+                }
+                a.detail = String(decoding: v, as: UTF8.self)
+            }
         case .freeWords(let skip): a.detail = Self.freeWords(batch.storage.bytes(e.payload), skip: skip,
                                                              probe: e.kind == .kprobe || e.kind == .kretprobe)
         }
         out.append(a)
     }
 
-    static func read(_ s: FieldSource, _ e: Event, _ batch: EventBatch, _ f: PayloadFields,
-                     _ alias: [String: String]) -> UInt64? {
+    func read(_ s: FieldSource, _ e: Event, _ batch: EventBatch, _ f: PayloadFields,
+              _ alias: [String: String]) -> UInt64? {
+        let payload = batch.storage.bytes(e.payload)
         switch s {
         case .int(let k):
-            return f.int(k).map { UInt64(bitPattern: $0) }
+            guard let r = scan.find(k, in: payload) else { return nil }
+            return PayloadFields.parseInteger(UnsafeRawBufferPointer(rebasing: payload[r])).map { UInt64(bitPattern: $0) }
         case .hex(let k):
-            return f.hex(k)
+            guard let r = scan.find(k, in: payload) else { return nil }
+            return PayloadFields.parseHex(UnsafeRawBufferPointer(rebasing: payload[r]))
         case .arg(let names, let position):
             for n in names {
                 let key = alias[n] ?? n
-                if let r = f.valueRange(key) {
-                    let b = UnsafeRawBufferPointer(rebasing: batch.storage.bytes(e.payload)[r])
+                if let r = scan.find(key, in: payload) {
+                    let b = UnsafeRawBufferPointer(rebasing: payload[r])
                     // Typed arguments (`:s32`, `:u64`) print decimal; the default print is hex with `0x`.
                     if let v = PayloadFields.parseInteger(b).map({ UInt64(bitPattern: $0) }) ?? PayloadFields.parseHex(b) {
                         return v
@@ -305,7 +318,7 @@ public struct SemanticMapper {
             }
             return nil
         case .textHash(let k):
-            guard let r = f.valueRange(k) else { return nil }
+            guard let r = scan.find(k, in: payload) else { return nil }
             var h: UInt64 = 0xcbf2_9ce4_8422_2325
             for c in UnsafeRawBufferPointer(rebasing: batch.storage.bytes(e.payload)[r]) {
                 h = (h ^ UInt64(c)) &* 0x100_0000_01b3
@@ -346,6 +359,34 @@ public struct SemanticMapper {
         return (pid, state)
     }
 
+    /// `S`, `D|K`, `R+`, `I` straight from the bytes (what `TaskState.parseLetters` does, without Strings: this
+    /// runs for every sched_switch). Nil for numbers and unknown letters.
+    static func stateLetters(_ b: UnsafeRawBufferPointer) -> TaskState? {
+        var st = TaskState.running
+        guard !b.isEmpty else { return nil }
+        for c in b {
+            switch c {
+            case UInt8(ascii: "R"), UInt8(ascii: "|"): break
+            case UInt8(ascii: "+"): st.insert(.preempted)
+            case UInt8(ascii: "S"): st.insert(.interruptible)
+            case UInt8(ascii: "D"): st.insert(.uninterruptible)
+            case UInt8(ascii: "T"): st.insert(.stopped)
+            case UInt8(ascii: "t"): st.insert(.traced)
+            case UInt8(ascii: "X"): st.insert(.dead)
+            case UInt8(ascii: "Z"): st.insert(.zombie)
+            case UInt8(ascii: "P"): st.insert(.parked)
+            case UInt8(ascii: "I"): st.insert(.idle)
+            case UInt8(ascii: "K"): st.insert(.wakekill)
+            case UInt8(ascii: "W"): st.insert(.waking)
+            case UInt8(ascii: "N"): st.insert(.noload)
+            case UInt8(ascii: "x"): st.insert(.taskDead)
+            case UInt8(ascii: "n"): st.insert(.new)
+            default: return nil
+            }
+        }
+        return st
+    }
+
     /// The words of a payload that are not `key=value` pairs: `PUT rlq`, `LCFL WORK`.
     static func freeWords(_ b: UnsafeRawBufferPointer, skip: Int, probe: Bool) -> String {
         var words: [Substring] = []
@@ -362,9 +403,92 @@ public struct SemanticMapper {
     }
 }
 
+/// The `key=value` pairs of one payload, found in a single pass: lookups then compare keys at those places only
+/// (the general `PayloadFields` lookup rescans the payload for every key). Values end at a space; a quoted value at
+/// its closing quote. Good for the fields the table reads (pids, pointers, ids, states, flags, names).
+final class FieldScan {
+    /// Per pair: key start, key length, value start, value end. Payloads hold a few dozen pairs at most; more are
+    /// ignored. Scanning is lazy: a lookup reads on only until it meets its key, so `pid=` of a sched_waking never
+    /// looks at `prio=` and `target_cpu=`.
+    private static let capacity = 48
+    private let slots = UnsafeMutablePointer<Int32>.allocate(capacity: 4 * FieldScan.capacity)
+    private var count = 0
+    private var position = 0
+    private var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+
+    deinit { slots.deallocate() }
+
+    func reset(_ b: UnsafeRawBufferPointer) {
+        count = 0
+        position = 0
+        bytes = b
+    }
+
+    /// Scans the next pair; false at the end of the payload.
+    private func next() -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        let n = bytes.count
+        var i = position
+        while i < n && count < FieldScan.capacity {
+            while i < n && p[i] == 0x20 { i += 1 }
+            let ks = i
+            while i < n && PayloadFields.isKeyByteLike(p[i]) { i += 1 }
+            if i < n && i > ks && p[i] == UInt8(ascii: "=") {
+                let vs = i + 1
+                var j = vs
+                if j < n && p[j] == UInt8(ascii: "\"") {
+                    j += 1
+                    while j < n && p[j] != UInt8(ascii: "\"") { j += 1 }
+                    if j < n { j += 1 }
+                } else {
+                    while j < n && p[j] != 0x20 { j += 1 }
+                }
+                let s = slots + 4 * count
+                s[0] = Int32(ks)
+                s[1] = Int32(i - ks)
+                s[2] = Int32(vs)
+                s[3] = Int32(j)
+                count += 1
+                position = j
+                return true
+            }
+            while i < n && p[i] != 0x20 { i += 1 }
+        }
+        position = n
+        return false
+    }
+
+    /// The value's byte range of `key`, if the payload has it.
+    func find(_ key: String, in b: UnsafeRawBufferPointer) -> Range<Int>? {
+        var key = key
+        return key.withUTF8 { k -> Range<Int>? in
+            guard let kb = k.baseAddress, let base = bytes.baseAddress else { return nil }
+            var i = 0
+            while true {
+                if i == count && !next() { return nil }
+                let s = slots + 4 * i
+                if Int(s[1]) == k.count && base.load(fromByteOffset: Int(s[0]), as: UInt8.self) == kb[0]
+                    && memcmp(base + Int(s[0]), kb, k.count) == 0 {
+                    return Int(s[2])..<Int(s[3])
+                }
+                i += 1
+            }
+        }
+    }
+}
+
 extension PayloadFields {
     @inline(__always) static func isKeyByteLike(_ c: UInt8) -> Bool {
         (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
             || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "_") || c == UInt8(ascii: ".")
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -88,13 +88,25 @@ public final class TimelineStore {
         }
     }
 
+    /// Task timelines by pid (storage index + 1; 0 = none): tasks take most actions, so no hashing for them.
+    private var taskSlot: [Int32] = []
+
     @inline(__always) private func slot(_ o: ObjectRef) -> Int {
+        if o.kind == .task, o.id < 1 << 22 {
+            let p = Int(o.id)
+            if p < taskSlot.count, taskSlot[p] > 0 { return Int(taskSlot[p]) - 1 }
+        }
         if let i = index[o] { return i }
         if index.count >= objectLimit { evict() }
         let t = ObjectTimeline(object: o, window: window)
         let i: Int
         if let f = free.popLast() { storage[f] = t; i = f } else { storage.append(t); i = storage.count - 1 }
         index[o] = i
+        if o.kind == .task, o.id < 1 << 22 {
+            let p = Int(o.id)
+            if p >= taskSlot.count { taskSlot.append(contentsOf: repeatElement(0, count: max(p + 1, taskSlot.count * 2) - taskSlot.count)) }
+            taskSlot[p] = Int32(i + 1)
+        }
         return i
     }
 
@@ -118,6 +130,7 @@ public final class TimelineStore {
         if victims.isEmpty, let any = index.first { victims = [(any.key, any.value)] }
         for (o, i) in victims {
             index[o] = nil
+            if o.kind == .task, o.id < 1 << 22, Int(o.id) < taskSlot.count { taskSlot[Int(o.id)] = 0 }
             storage[i] = ObjectTimeline(object: o, window: 0)
             free.append(i)
         }
