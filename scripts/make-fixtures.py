@@ -113,10 +113,21 @@ def stall(trigger):
                                          "woken after 3 s, idle kworkers."))
     tr = Trace(era, seed=4 if trigger else 5)
     end = 140 * S if trigger else 70 * S
-    tr.background(10 * S - 200_000, end, step_us=600_000)
+    tr.background(8 * S - 200_000, end, step_us=600_000)
     t0 = 10 * S + 500_000
     if trigger:
         q = "0xffff9b5c3a6f2a28"
+        # an earlier, healthy round: the log I/O completion work wakes the same queue
+        tr.ev(t0 - 2 * S, "kworker/u16:2", 2211, 1, "awqx", "(add_wait_queue_exclusive+0x0/0x60) wq_head=%s "
+              "wq_entry=0xffffb3a1c0d4bd90" % q, flags="....")
+        tr.switch(t0 - 2 * S + 40, 1, "kworker/u16:2", 2211, "D", "swapper/1", 0, stack=XFS_STACK)
+        tr.ev(t0 - 2 * S + 900, "kworker/1:1H", 233, 1, "wake", "(__wake_up+0x0/0x20) wq_head=%s mode=0x3 "
+              "nr_exclusive=0x1" % q, flags="....")
+        tr.wake(t0 - 2 * S + 905, "kworker/1:1H", 233, 1, "kworker/u16:2", 2211, 1)
+        tr.switch(t0 - 2 * S + 960, 1, "kworker/1:1H", 233, "I", "kworker/u16:2", 2211)
+        tr.switch(t0 - 2 * S + 3000, 1, "kworker/u16:2", 2211, "S", "swapper/1", 0)
+        tr.wake(t0 - 400, "swapper/1", 0, 1, "kworker/u16:2", 2211, 1)
+        tr.switch(t0 - 350, 1, "swapper/1", 0, "R", "kworker/u16:2", 2211)
         tr.ev(t0 - 300, "kworker/u16:2", 2211, 1, "block_rq_issue", "253,0 WS 0 () 20971648 + 64 [kworker/u16:2]",
               flags="....")
         tr.ev(t0, "kworker/u16:2", 2211, 1, "awqx", "(add_wait_queue_exclusive+0x0/0x60) wq_head=%s "

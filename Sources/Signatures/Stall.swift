@@ -51,6 +51,8 @@ final class StallDetector: Detector {
     var waits: [Int32: Wait] = [:]
     var lastWake: [ObjectRef: Int64] = [:]
     var waited: [ObjectRef: Int] = [:]
+    struct Waker { var pid: Int32; var comm: String; var time: Int64; var line: Int }
+    var lastWaker: [ObjectRef: Waker] = [:]
 
     func release(_ q: ObjectRef) {
         guard let n = waited[q] else { return }
@@ -71,6 +73,16 @@ final class StallDetector: Detector {
         case .wake, .wakeCookie:
             // Remember wakes only of queues someone waits on: memory follows the waiters, not the wakes.
             if waited[a.object, default: 0] > 0 { lastWake[a.object] = a.timestamp }
+            // Who usually wakes each queue (bounded: the older half is forgotten when the table fills).
+            lastWaker[a.object] = Waker(pid: a.pid, comm: a.comm, time: a.timestamp, line: a.lineNumber)
+            if lastWaker.count > 32_768 {
+                var sample: [Int64] = []
+                var k = 0
+                for v in lastWaker.values { if k & 31 == 0 { sample.append(v.time) }; k += 1 }
+                sample.sort()
+                let cutoff = sample[sample.count / 2]
+                lastWaker = lastWaker.filter { $0.value.time >= cutoff || self.waited[$0.key] != nil }
+            }
         case .dequeue:
             if waits[a.pid]?.queue == a.object { drop(a.pid) }
         case .switchOut:
@@ -100,7 +112,7 @@ final class StallDetector: Detector {
             if let lw = lastWake[w.queue], lw >= w.time { continue }
             var f = Finding(signature: "stall", title: "Stall: nobody woke the waiter",
                             verdict: "Task \(t.comm)-\(pid) sleeps (\(t.sleepState)) on \(w.queue) since "
-                                + "\(TimestampFormat.seconds(w.sleptAt)) and no wake on \(w.queue) ever came: \(hang.reason). "
+                                + "\(TimestampFormat.seconds(w.sleptAt)) and no wake on that queue came after it queued itself: \(hang.reason). "
                                 + "Look below the queue (I/O or work that never completed), not at wake-up ordering.",
                             confidence: .high)
             f.confidenceReasons = ["no wake on \(w.queue) after the waiter queued itself", hang.reason]
@@ -120,6 +132,13 @@ final class StallDetector: Detector {
                 f.gaps = gaps.map(ctx.describe)
             }
             f.tasks = [TaskRef(pid: pid, comm: t.comm, role: "waiter", state: "\(t.sleepState)")]
+            if let k = lastWaker[w.queue], k.time < w.time, k.pid != pid {
+                // Who should have woken it: whoever woke this queue before.
+                f.tasks.append(TaskRef(pid: k.pid, comm: k.comm, role: "usual waker", state: ctx.task(k.pid).map { "\($0.runState.rawValue)" }))
+                let now = ctx.task(k.pid).map { $0.runState == .sleeping ? " and is asleep (\($0.sleepState)) now" : "" } ?? ""
+                f.verdict += " The queue's usual waker, \(k.comm)-\(k.pid), last woke it at \(TimestampFormat.seconds(k.time)) "
+                    + "(line \(k.line))\(now): what is it waiting for?"
+            }
             f.objects = [w.queue.description]
             f.since = w.sleptAt
             f.lastTouch = ctx.timelines[w.queue]?.last.map {

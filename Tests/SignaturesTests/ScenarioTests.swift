@@ -73,6 +73,8 @@ final class ScenarioTests: XCTestCase {
         XCTAssertEqual(f.tasks.first?.pid, 2211)
         XCTAssertEqual(f.kernelStack.first, "schedule")
         XCTAssertTrue(f.kernelStack.contains("xlog_state_get_iclog_space"))
+        // Who should have woken it: the log I/O completion worker that woke the queue in the earlier round.
+        XCTAssertEqual(f.tasks.first { $0.role == "usual waker" }?.pid, 233)
     }
 
     func testHungTaskThresholdIsAnOption() throws {
