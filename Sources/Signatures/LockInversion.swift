@@ -47,7 +47,10 @@ final class LockInversionDetector: Detector {
         var held: EvidenceLine
         var acquired: EvidenceLine
     }
-    var held: [Int32: [Held]] = [:]
+    /// Held locks per (task, context): an interrupt handler's locks do not nest inside the interrupted task's.
+    var held: [Int64: [Held]] = [:]
+
+    @inline(__always) static func key(_ a: Action) -> Int64 { Int64(a.pid) << 2 | Int64(a.context & 3) }
     var edges: [String: [String: Edge]] = [:]
     var cycles: [[(String, String, Edge)]] = []
     var cycleKeys: Set<[String]> = []
@@ -84,7 +87,7 @@ final class LockInversionDetector: Detector {
             guard !name.isEmpty else { return }
             let ev = ctx.evidence(a, "\(a.comm)-\(a.pid) takes \(name)")
             if !isTry {
-                for h in held[a.pid] ?? [] where h.name != name && edges[h.name]?[name] == nil {
+                for h in held[Self.key(a)] ?? [] where h.name != name && edges[h.name]?[name] == nil {
                     let edge = Edge(held: h.evidence, acquired: ev)
                     if let back = path(from: name, to: h.name) {
                         var cycle: [(String, String, Edge)] = [(h.name, name, edge)]
@@ -95,10 +98,12 @@ final class LockInversionDetector: Detector {
                     edges[h.name, default: [:]][name] = edge
                 }
             }
-            held[a.pid, default: []].append(Held(address: a.object.id, name: name, evidence: ev))
-            if held[a.pid]!.count > 64 { held[a.pid]!.removeFirst() }
+            held[Self.key(a), default: []].append(Held(address: a.object.id, name: name, evidence: ev))
+            if held[Self.key(a)]!.count > 64 { held[Self.key(a)]!.removeFirst() }
         case .lockRelease:
-            if let i = held[a.pid]?.lastIndex(where: { $0.address == a.object.id }) { held[a.pid]!.remove(at: i) }
+            if let i = held[Self.key(a)]?.lastIndex(where: { $0.address == a.object.id }) {
+                held[Self.key(a)]!.remove(at: i)
+            }
         case .netfsRead:
             let what = a.detail.split(separator: " ").first ?? ""
             if what == "READPAGE" || what == "READAHEAD" || what == "WRITEBEGN" {
@@ -107,11 +112,11 @@ final class LockInversionDetector: Detector {
         case .netfsRequest:
             guard a.detail.split(separator: " ").contains("WRITE"), let r = readOwner[a.object.id],
                   r.pid == a.pid, syncWrites.count < 16 else { return }
-            let locks = (held[a.pid] ?? []).map(\.name)
+            let locks = (held[Self.key(a)] ?? []).map(\.name)
             syncWrites.append((r.evidence, ctx.evidence(a, "the copy to the cache is issued in the reader's own context"), locks))
             readOwner[a.object.id] = nil
         case .exit:
-            held[a.object.pid] = nil
+            for c in 0..<4 { held[Int64(a.object.pid) << 2 | Int64(c)] = nil }
         default:
             break
         }

@@ -59,6 +59,9 @@ public struct Action: Sendable {
     public var value: Int64
     public var value2: Int64
     public var detail: String
+    /// The CPU context the event was traced in: 0 task, 1 softirq, 2 hardirq, 3 NMI (from the latency flags;
+    /// 0 when the trace has none). Lock chains, like lockdep's, never cross contexts.
+    public var context: UInt8 = 0
     /// Index of the source event in its batch (valid while that batch is being observed).
     public var eventIndex: Int
 

@@ -241,6 +241,9 @@ public struct SemanticMapper {
         if let s = r.sub { object.sub = self.read(s, e, batch, f, alias) ?? 0 }
         var a = Action(verb: r.verb, object: object, timestamp: e.timestamp, lineNumber: e.lineNumber, cpu: e.cpu,
                        pid: e.pid, comm: batch.comm(e), eventIndex: index)
+        if e.flags.rawValue & (LatencyFlags.hardirq.rawValue | LatencyFlags.softirq.rawValue | LatencyFlags.nmi.rawValue) != 0 {
+            a.context = e.flags.contains(.nmi) ? 3 : e.flags.contains(.hardirq) ? 2 : 1
+        }
         if let ok = r.otherKind, let os = r.other, let v = self.read(os, e, batch, f, alias) {
             a.other = ok == .task && r.verb == .fork ? .task(Int32(truncatingIfNeeded: Int64(bitPattern: v)))
                 : ObjectRef(ok, v)

@@ -158,4 +158,26 @@ final class ScenarioTests: XCTestCase {
         XCTAssertEqual(r.findings.map(\.signature), ["lost-wakeup"])
         XCTAssertEqual(r.findings.first?.confidence, .medium, "a D sleep of 8 s to the end, no watchdog report")
     }
+
+    func testLockChainsDoNotCrossIntoInterruptContext() throws {
+        // Task 10 holds A; an interrupt on its CPU (flag h) takes and drops B; task 20 takes B then A. Lockdep keeps
+        // hardirq chains apart from the interrupted task's, so there is no A → B edge and no cycle. Traced as task
+        // context (no h), the same nesting is a real inversion.
+        func trace(_ irqFlags: String) -> String {
+            """
+            # tracer: nop
+                       t10-10    [000] ....   100.000100: lock_acquire: ffff000000000a00 lock_A
+                       t10-10    [000] \(irqFlags)   100.000200: lock_acquire: ffff000000000b00 lock_B
+                       t10-10    [000] \(irqFlags)   100.000300: lock_release: ffff000000000b00 lock_B
+                       t10-10    [000] ....   100.000400: lock_release: ffff000000000a00 lock_A
+                       t20-20    [001] ....   100.001000: lock_acquire: ffff000000000b00 lock_B
+                       t20-20    [001] ....   100.001100: lock_acquire: ffff000000000a00 lock_A
+                       t20-20    [001] ....   100.001200: lock_release: ffff000000000a00 lock_A
+                       t20-20    [001] ....   100.001300: lock_release: ffff000000000b00 lock_B
+
+            """
+        }
+        XCTAssertEqual(try analyze(text: trace("d.h."), name: "irq").findings.map(\.signature), [])
+        XCTAssertEqual(try analyze(text: trace("...."), name: "task").findings.map(\.signature), ["lock-inversion"])
+    }
 }
