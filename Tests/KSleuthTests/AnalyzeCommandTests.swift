@@ -42,6 +42,9 @@ final class AnalyzeCommandTests: XCTestCase {
         XCTAssertEqual(t.status, 0, t.stderr)
         XCTAssertTrue(t.stdout.hasPrefix("waitqueue:0xff271bc27ff52300: 2 action(s)"), t.stdout)
         XCTAssertTrue(t.stdout.contains("line 195  cpu 0  lw_waiter-139  enqueue"), t.stdout)
+        let lock = try runKsleuth(["timeline", fixture("lock-inversion/netfs-readpage-write-5.15.trace"),
+                                   "--object", "lock:&mm->mmap_lock#2"])
+        XCTAssertTrue(lock.stdout.hasPrefix("lock:&mm->mmap_lock#2: 4 action(s)"), lock.stdout)
         let bad = try runKsleuth(["timeline", fixture("lost-wakeup/buggy-wq-6.1.trace"), "--object", "nonsense"])
         XCTAssertNotEqual(bad.status, 0)
         let o = try runKsleuth(["objects", fixture("lost-wakeup/buggy-wq-6.1.trace"), "--kind", "waitqueue"])

@@ -28,7 +28,11 @@ struct Timeline: ParsableCommand {
     var probeMap: String?
 
     func run() throws {
-        guard let target = object.flatMap(ObjectRef.parse) ?? task.map(ObjectRef.task) else {
+        // A lock may also be named by its class, as lock-inversion findings print it: lock:&mm->mmap_lock#2.
+        var lockClass: String?
+        if let o = object, o.hasPrefix("lock:"), ObjectRef.parse(o) == nil { lockClass = String(o.dropFirst(5)) }
+        guard let target = object.flatMap(ObjectRef.parse) ?? task.map(ObjectRef.task)
+                ?? (lockClass != nil ? ObjectRef(.lock, 0) : nil) else {
             throw ValidationError(object == nil ? "give --object KIND:ID or --task PID"
                                                 : "cannot parse object \(object!); expected KIND:ID")
         }
@@ -47,7 +51,11 @@ struct Timeline: ParsableCommand {
         let byTask = target.kind == .task
         do {
             try stream.run(&reader) { a, batch in
-                guard a.object == target || a.other == target || (byTask && a.pid == target.pid) else { return }
+                if let c = lockClass {
+                    guard a.object.kind == .lock, a.detail == c || a.detail.hasSuffix(" " + c) else { return }
+                } else {
+                    guard a.object == target || a.other == target || (byTask && a.pid == target.pid) else { return }
+                }
                 total += 1
                 let e = batch.events[a.eventIndex]
                 let line = "\(TimestampFormat.seconds(a.timestamp))  line \(a.lineNumber)  cpu \(a.cpu)  \(a.comm)-\(a.pid)  "
@@ -59,7 +67,7 @@ struct Timeline: ParsableCommand {
             printError("ksleuth timeline: \(error)")
             throw ExitCode(2)
         }
-        print("\(target): \(total) action(s)" + (total > lines.count ? ", last \(lines.count) shown" : ""))
+        print("\(object ?? target.description): \(total) action(s)" + (total > lines.count ? ", last \(lines.count) shown" : ""))
         for l in lines { print(l) }
     }
 }
