@@ -427,16 +427,24 @@ final class FieldScan {
         bytes = b
     }
 
+    /// Key bytes `[A-Za-z0-9_.]`, as a table: the scan asks for every byte of every key.
+    nonisolated(unsafe) private static let keyByte: UnsafeMutablePointer<Bool> = {
+        let t = UnsafeMutablePointer<Bool>.allocate(capacity: 256)
+        for c in 0..<256 { t[c] = PayloadFields.isKeyByteLike(UInt8(c)) }
+        return t
+    }()
+
     /// Scans the next pair; false at the end of the payload.
     private func next() -> Bool {
         guard let base = bytes.baseAddress else { return false }
         let p = base.assumingMemoryBound(to: UInt8.self)
         let n = bytes.count
+        let isKey = FieldScan.keyByte
         var i = position
         while i < n && count < FieldScan.capacity {
             while i < n && p[i] == 0x20 { i += 1 }
             let ks = i
-            while i < n && PayloadFields.isKeyByteLike(p[i]) { i += 1 }
+            while i < n && isKey[Int(p[i])] { i += 1 }
             if i < n && i > ks && p[i] == UInt8(ascii: "=") {
                 let vs = i + 1
                 var j = vs
@@ -444,8 +452,8 @@ final class FieldScan {
                     j += 1
                     while j < n && p[j] != UInt8(ascii: "\"") { j += 1 }
                     if j < n { j += 1 }
-                } else {
-                    while j < n && p[j] != 0x20 { j += 1 }
+                } else if j < n {
+                    j = memchr(p + j, 0x20, n - j).map { UnsafeRawPointer($0) - UnsafeRawPointer(p) } ?? n
                 }
                 let s = slots + 4 * count
                 s[0] = Int32(ks)
@@ -456,7 +464,7 @@ final class FieldScan {
                 position = j
                 return true
             }
-            while i < n && p[i] != 0x20 { i += 1 }
+            if i < n { i = memchr(p + i, 0x20, n - i).map { UnsafeRawPointer($0) - UnsafeRawPointer(p) } ?? n }
         }
         position = n
         return false
