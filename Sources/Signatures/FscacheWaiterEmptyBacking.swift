@@ -125,6 +125,8 @@ final class FscacheWaiterDetector: Detector {
                 }
                 f.wouldRaise = ["raw pointers (v5.12+) or a kprobe on fscache_wait_for_deferred_lookup whose cookie= matches",
                                 "the reader's stack showing fscache_wait_for_deferred_lookup"]
+                if t.sleepStack.contains("fscache_wait_for_deferred_lookup") { f.wouldRaise.removeLast() }
+                if !exact.isEmpty { f.wouldRaise.removeFirst() }
                 f.wouldLower = ["a wake_up_bit on the cookie's flags after DROP", "lost events after DROP"]
                 let after = ctx.lastTimestamp - drop.timestamp
                 if after < 100_000_000 {
