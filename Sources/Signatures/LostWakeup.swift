@@ -212,8 +212,14 @@ final class LostWakeupDetector: Detector {
             } else if s.drop.kind.contains("before the waiter queued") {
                 f.confidenceReasons.append("the wake woke nobody: the queue was still empty")
             }
-            f.wouldRaise = ["try_to_wake_up + kretprobe (woken=0) or a __wake_up with the waiter already queued",
-                            "sched_process_hang for the waiter", "the waiter's kernel stack (stacktrace trigger on sched_switch)"]
+            f.wouldRaise = []
+            if !s.drop.strong {
+                f.wouldRaise.append("try_to_wake_up + kretprobe (woken=0) or a __wake_up with the waiter already queued")
+            }
+            if t.hangEvidence == nil { f.wouldRaise.append("the hung-task watchdog's report (sched_process_hang) for the waiter") }
+            if t.sleepStack.isEmpty {
+                f.wouldRaise.append("the waiter's kernel stack (stacktrace trigger on sched_switch)")
+            }
             f.wouldLower = ["a sched_waking for the waiter after the wake", "lost events after the wake"]
             let gaps = ctx.gaps(after: s.drop.time)
             if !gaps.isEmpty {
