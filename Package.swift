@@ -16,6 +16,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // The event model every reader produces and every analysis consumes.
@@ -33,8 +34,25 @@ let package = Package(
         // The thin CLI: one subcommand per file, argument handling and printing only.
         .executableTarget(
             name: "ksleuth",
-            dependencies: ["KSleuth", "Timelines", "Signatures", "Reports", "FtraceText",
+            dependencies: ["KSleuth", "Timelines", "Signatures", "Reports", "FtraceText", "Backtraces", "KnownBugs",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // Crash text -> reports (kind, title, frames, lock chain, registers), no dependencies.
+        // The report-format table is data (Resources/linux-oopses.json), the project's own.
+        .target(
+            name: "Backtraces",
+            resources: [.process("Resources")]
+        ),
+        // The known-bug database (a bundled YAML resource plus user files) and the matcher.
+        .target(
+            name: "KnownBugs",
+            dependencies: ["Backtraces", .product(name: "Yams", package: "Yams")],
+            resources: [.process("Resources")]
+        ),
+        .testTarget(name: "BacktracesTests", dependencies: ["Backtraces"]),
+        .testTarget(
+            name: "KnownBugsTests",
+            dependencies: ["KnownBugs", "Backtraces", .product(name: "Yams", package: "Yams")]
         ),
         // Generates large realistic traces for `make bench`.
         .executableTarget(name: "ksleuth-tracegen", dependencies: ["TraceModel"], path: "Benchmarks/TraceGen"),

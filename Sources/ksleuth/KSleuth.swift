@@ -8,6 +8,7 @@ struct KSleuthCommand: ParsableCommand {
         commandName: "ksleuth",
         abstract: "Analyze Linux kernel traces and crash reports: what is stuck, why, and is it a known bug.",
         version: "0.1.0",
-        subcommands: [Stats.self, Analyze.self, Timeline.self, Objects.self, SignaturesCommand.self, Recipe.self]
+        subcommands: [Analyze.self, Match.self, Stats.self, Timeline.self, Objects.self, SignaturesCommand.self,
+                      Recipe.self, Bugs.self]
     )
 }

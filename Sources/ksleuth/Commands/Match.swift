@@ -1,0 +1,87 @@
+import ArgumentParser
+import Backtraces
+import Foundation
+import KnownBugs
+
+/// `ksleuth match FILE|-`: find kernel crash reports in a log and say which known bug each one is.
+/// Exit status: 0 reports found, 1 no report found, 2 unusable input or database.
+struct Match: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Find crash reports (oops, BUG, WARNING, KASAN, lockdep, hung task, crash bt) and match known bugs.",
+        discussion: "Exit status: 0 when reports were found, 1 when none were, 2 when the input or a database is unusable."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json, mail
+    }
+
+    @Argument(help: "A log, console capture, mail or crash bt output; - reads standard input.")
+    var file: String
+
+    @Flag(help: "Print JSON (schema ksleuth.match/1, see docs/match.md). Same as --format json.")
+    var json = false
+
+    @Option(help: "Output: text, json, or mail (plain text for a mailing-list reply).")
+    var format: Format = .text
+
+    @Option(name: .customLong("db"), help: "An extra known-bug database (YAML); repeatable. Same id replaces.")
+    var databases: [String] = []
+
+    @Option(help: "Score a candidate needs to be reported as the known bug (0...1).")
+    var threshold: Double?
+
+    static let maxInputBytes = 1 << 30
+
+    func validate() throws {
+        if let threshold, !(0...1).contains(threshold) {
+            throw ValidationError("--threshold must be between 0 and 1, got \(threshold)")
+        }
+    }
+
+    func run() throws {
+        let bytes: [UInt8]
+        if file == "-" {
+            bytes = Array(FileHandle.standardInput.readDataToEndOfFile().prefix(Self.maxInputBytes))
+        } else {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: file, isDirectory: &isDir) else { fail("\(file): no such file") }
+            guard !isDir.boolValue else { fail("\(file): is a directory") }
+            guard let handle = FileHandle(forReadingAtPath: file) else { fail("\(file): cannot open for reading") }
+            defer { try? handle.close() }
+            do {
+                bytes = Array(try handle.read(upToCount: Self.maxInputBytes) ?? Data())
+            } catch {
+                fail("\(file): read error: \(error.localizedDescription)")
+            }
+        }
+        let extraction: Extraction
+        do {
+            extraction = try ReportExtractor().extract(bytes: bytes)
+        } catch {
+            fail("\(file == "-" ? "standard input" : file): \(error)")
+        }
+        var db: KnownBugDatabase
+        do {
+            db = try KnownBugDatabase.bundled()
+            for path in databases { try db.merge(file: path) }
+        } catch {
+            fail("known-bug database: \(error)")
+        }
+        var matcher = Matcher(database: db)
+        if let threshold { matcher.threshold = threshold }
+        let text = extraction.reports.isEmpty ? String(decoding: bytes, as: UTF8.self) : nil
+        let analysis = MatchAnalysis(input: file == "-" ? "<stdin>" : file, extraction: extraction, matcher: matcher,
+                                     text: text)
+        switch json ? .json : format {
+        case .text: print(MatchReportRenderer.text(analysis), terminator: "")
+        case .json: print(MatchReportRenderer.json(analysis), terminator: "")
+        case .mail: print(MatchReportRenderer.mail(analysis), terminator: "")
+        }
+        if extraction.reports.isEmpty { throw ExitCode(1) }
+    }
+
+    private func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("ksleuth: \(message)\n".utf8))
+        Foundation.exit(2)
+    }
+}
