@@ -30,7 +30,7 @@ let package = Package(
         // Renderers of findings and timelines: text, JSON, Markdown. Return strings, never print.
         .target(name: "Reports", dependencies: ["Signatures", "Timelines", "TraceModel"]),
         // The library façade: format detection, wiring readers to analyses. Never prints.
-        .target(name: "KSleuth", dependencies: ["TraceModel", "FtraceText"]),
+        .target(name: "KSleuth", dependencies: ["TraceModel", "FtraceText", "Signatures", "Backtraces", "KnownBugs"]),
         // The thin CLI: one subcommand per file, argument handling and printing only.
         .executableTarget(
             name: "ksleuth",
@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(name: "ksleuth-tracegen", dependencies: ["TraceModel"], path: "Benchmarks/TraceGen"),
         .testTarget(name: "TraceModelTests", dependencies: ["TraceModel"]),
         .testTarget(name: "FtraceTextTests", dependencies: ["FtraceText", "TraceModel"]),
-        .testTarget(name: "KSleuthTests", dependencies: ["KSleuth"]),
+        .testTarget(name: "KSleuthTests", dependencies: ["KSleuth", "Signatures", "FtraceText", "TraceModel"]),
         .testTarget(name: "TimelinesTests", dependencies: ["Timelines", "TraceModel"]),
         .testTarget(name: "SignaturesTests", dependencies: ["Signatures", "Reports", "Timelines", "TraceModel", "FtraceText"]),
     ],

@@ -253,3 +253,17 @@ extension String {
         return String(s)
     }
 }
+
+extension CrashReport {
+    /// A task blocked in the kernel as a trace shows it — the stack a `stacktrace` trigger recorded when it went to
+    /// sleep — so that the known-bug matcher can compare it with the hung-task reports its entries describe.
+    public static func blockedTask(comm: String?, pid: Int?, frames: [String], source: String) -> CrashReport {
+        let stack = Stack(label: "kernel stack of the blocked task (trace)", frames: frames.map { Frame(function: $0) })
+        return CrashReport(
+            kind: .blockedTask, title: "blocked task" + (frames.first.map { " in \($0)" } ?? ""), altTitles: [],
+            corrupted: false, corruptedReason: nil, startLine: 0, endLine: 0, guiltyFrame: nil,
+            task: TaskInfo(comm: comm, pid: pid, cpu: nil, taskAddress: nil), kernelRelease: nil, stacks: [stack],
+            lockLinks: [], lockChain: [], lockAcquiring: nil, lockHeld: nil, blockedOn: nil, registers: [:],
+            source: source)
+    }
+}

@@ -62,6 +62,10 @@ public enum HangReport {
                 o += "    kernel stack of the blocked task:\n"
                 for fr in f.kernelStack.prefix(16) { o += "      \(fr)\n" }
             }
+            for k in f.knownBugs {
+                o += "    known bug: \(k.citation)  (score \(score(k.score)))\n"
+                for w in k.why { o += "      why: \(w)\n" }
+            }
             if !f.upstreamFixes.isEmpty { o += "    modelled on: " + f.upstreamFixes.joined(separator: "; ") + "\n" }
         }
         if !r.blindSpots.isEmpty {
@@ -108,9 +112,18 @@ public enum HangReport {
                 o += "```\n"
             }
             if !f.kernelStack.isEmpty { o += "\nKernel stack:\n\n```\n" + f.kernelStack.joined(separator: "\n") + "\n```\n" }
+            for k in f.knownBugs {
+                o += "\nKnown bug: \(k.citation) (score \(score(k.score))): " + k.why.joined(separator: "; ") + "\n"
+            }
             o += "\n"
         }
         return o
+    }
+
+    /// Two decimals, the way match prints scores.
+    static func score(_ v: Double) -> String {
+        let c = Int((v * 100).rounded())
+        return "\(c / 100).\(c % 100 < 10 ? "0" : "")\(c % 100)"
     }
 
     // MARK: JSON (schema "ksleuth.analyze/1", documented in docs/analyze-json.md)
@@ -193,6 +206,15 @@ public enum HangReport {
             j.field("timeline_trimmed", Int64(f.timelineTrimmed))
             j.arrayField("kernel_stack") { for s in f.kernelStack { j.value(s) } }
             j.arrayField("upstream_fixes") { for s in f.upstreamFixes { j.value(s) } }
+            j.arrayField("known_bugs") {
+                for k in f.knownBugs {
+                    j.object {
+                        j.field("citation", k.citation)
+                        j.key("score"); j.out += score(k.score)
+                        j.arrayField("why") { for w in k.why { j.value(w) } }
+                    }
+                }
+            }
             j.arrayField("lost_events") { for s in f.gaps { j.value(s) } }
         }
     }

@@ -60,6 +60,18 @@ public struct TimelineLine: Sendable, Codable, Equatable {
     public var action: String
 }
 
+/// A known bug a finding matches: the fix cited the kernel way, the score and why.
+public struct KnownBugLink: Sendable, Codable, Equatable {
+    public var citation: String
+    public var score: Double
+    public var why: [String]
+    public init(citation: String, score: Double, why: [String]) {
+        self.citation = citation
+        self.score = score
+        self.why = why
+    }
+}
+
 /// What a signature concluded. Everything needed to render a hang report, and nothing renderer-specific.
 public struct Finding: Sendable, Codable, Equatable {
     public var signature: String
@@ -85,6 +97,8 @@ public struct Finding: Sendable, Codable, Equatable {
     public var kernelStack: [String]
     /// Upstream fixes the signature is modelled on.
     public var upstreamFixes: [String]
+    /// Known bugs the blocked task's stack matches, filled by a later stage (the known-bug matcher).
+    public var knownBugs: [KnownBugLink] = []
     /// Lost-event gaps that touch the finding.
     public var gaps: [String]
     public var source: String

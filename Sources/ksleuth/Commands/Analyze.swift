@@ -1,5 +1,6 @@
 import ArgumentParser
 import FtraceText
+import KSleuth
 import Reports
 import Signatures
 import Timelines
@@ -76,8 +77,16 @@ struct Analyze: ParsableCommand {
 
     @OptionGroup var common: TraceAnalysisOptions
 
+    @Option(name: .customLong("db"), help: "Another known-bug database (YAML, see docs/match.md); repeatable.")
+    var databases: [String] = []
+
     func run() throws {
         let options = try common.analysisOptions()
+        let linker: KnownBugLinker
+        do { linker = try KnownBugLinker(userDatabases: databases) } catch {
+            printError("ksleuth analyze: \(error)")
+            throw ExitCode(2)
+        }
         var results: [AnalysisResult] = []
         var unusable = false
         for path in traces {
@@ -95,6 +104,7 @@ struct Analyze: ParsableCommand {
                 unusable = true
             }
         }
+        linker.annotate(&results)
         if !results.isEmpty {
             let out = HangReport.render(results, format: json ? .json : format)
             print(out, terminator: out.hasSuffix("\n") ? "" : "\n")
