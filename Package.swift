@@ -18,8 +18,11 @@ let package = Package(
         .target(name: "TraceModel"),
         // ftrace text: tracefs trace / trace_pipe, trace-cmd report, every kernel-era variant.
         .target(name: "FtraceText", dependencies: ["TraceModel"]),
+        // trace-cmd .dat (v6, v7 compressed) through libtracecmd / libtraceevent.
+        .systemLibrary(name: "CTraceCmd", pkgConfig: "libtracecmd", providers: [.apt(["libtracecmd-dev", "libtraceevent-dev"])]),
+        .target(name: "TraceDatReader", dependencies: ["CTraceCmd", "TraceModel"]),
         // The library façade: format detection, wiring readers to analyses. Never prints.
-        .target(name: "KSleuth", dependencies: ["TraceModel", "FtraceText"]),
+        .target(name: "KSleuth", dependencies: ["TraceModel", "FtraceText", "TraceDatReader"]),
         // The thin CLI: one subcommand per file, argument handling and printing only.
         .executableTarget(
             name: "ksleuth",
@@ -29,7 +32,7 @@ let package = Package(
         .executableTarget(name: "ksleuth-tracegen", dependencies: ["TraceModel"], path: "Benchmarks/TraceGen"),
         .testTarget(name: "TraceModelTests", dependencies: ["TraceModel"]),
         .testTarget(name: "FtraceTextTests", dependencies: ["FtraceText", "TraceModel"]),
-        .testTarget(name: "KSleuthTests", dependencies: ["KSleuth"]),
+        .testTarget(name: "KSleuthTests", dependencies: ["KSleuth", "TraceDatReader", "FtraceText", "TraceModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

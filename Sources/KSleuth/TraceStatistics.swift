@@ -1,4 +1,5 @@
 import FtraceText
+import TraceDatReader
 import TraceModel
 import Dispatch
 #if canImport(Glibc)
@@ -234,10 +235,12 @@ public enum StatsCollector {
         switch format {
         case .ftraceText, .standardInput: break
         case .empty: throw TraceInputError(path: path, message: "empty input: no trace events")
-        case .traceCmdDat(let v):
-            throw TraceInputError(path: path, message:
-                "trace-cmd .dat file\(v.map { " (v\($0))" } ?? ""): the binary reader is not built yet; "
-                + "convert it with `trace-cmd report -N \(path)` and pass the text")
+        case .traceCmdDat:
+            var reader = try TraceDatReader(path: path)
+            var stats = try collect(&reader, input: path)
+            stats.elapsedSeconds = clock.seconds
+            guard stats.events > 0 else { throw TraceInputError(path: path, message: "trace-cmd .dat file with no events") }
+            return stats
         case .ctf:
             throw TraceInputError(path: path, message:
                 "CTF trace: the LTTng reader is not built yet; convert it with `babeltrace2 \(path)`")
