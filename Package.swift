@@ -21,8 +21,12 @@ let package = Package(
         // trace-cmd .dat (v6, v7 compressed) through libtracecmd / libtraceevent.
         .systemLibrary(name: "CTraceCmd", pkgConfig: "libtracecmd", providers: [.apt(["libtracecmd-dev", "libtraceevent-dev"])]),
         .target(name: "TraceDatReader", dependencies: ["CTraceCmd", "TraceModel"]),
+        // CTF (LTTng, perf -> CTF) through libbabeltrace2; the C shim builds the graph and renders fields.
+        .systemLibrary(name: "CBabeltrace2", pkgConfig: "babeltrace2", providers: [.apt(["libbabeltrace2-dev"])]),
+        .target(name: "CBabeltrace2Shim", dependencies: ["CBabeltrace2"]),
+        .target(name: "LTTngReader", dependencies: ["CBabeltrace2Shim", "TraceModel"]),
         // The library façade: format detection, wiring readers to analyses. Never prints.
-        .target(name: "KSleuth", dependencies: ["TraceModel", "FtraceText", "TraceDatReader"]),
+        .target(name: "KSleuth", dependencies: ["TraceModel", "FtraceText", "TraceDatReader", "LTTngReader"]),
         // The thin CLI: one subcommand per file, argument handling and printing only.
         .executableTarget(
             name: "ksleuth",
@@ -32,7 +36,7 @@ let package = Package(
         .executableTarget(name: "ksleuth-tracegen", dependencies: ["TraceModel"], path: "Benchmarks/TraceGen"),
         .testTarget(name: "TraceModelTests", dependencies: ["TraceModel"]),
         .testTarget(name: "FtraceTextTests", dependencies: ["FtraceText", "TraceModel"]),
-        .testTarget(name: "KSleuthTests", dependencies: ["KSleuth", "TraceDatReader", "FtraceText", "TraceModel"]),
+        .testTarget(name: "KSleuthTests", dependencies: ["KSleuth", "TraceDatReader", "LTTngReader", "FtraceText", "TraceModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import LTTngReader
 import TraceModel
 #if canImport(Glibc)
 import Glibc
@@ -37,8 +38,10 @@ public enum InputFormat: Equatable, Sendable {
             throw TraceInputError(path: path, message: "cannot open: \(String(cString: strerror(errno)))")
         }
         if (st.st_mode & S_IFMT) == S_IFDIR {
-            if access(path + "/metadata", F_OK) == 0 { return .ctf }
-            throw TraceInputError(path: path, message: "is a directory with no trace in it (no CTF metadata file)")
+            // Like the babeltrace2 CLI: any directory at or below the path that holds a `metadata` file is a trace.
+            if !LTTngReader.discover(path).isEmpty { return .ctf }
+            throw TraceInputError(path: path, message:
+                "is a directory with no trace in it (no CTF `metadata` file in it or below it)")
         }
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {

@@ -20,6 +20,8 @@ public struct StatsReport: Codable, Sendable {
     public var stackTraces: Stacks
     public var unparsed: Unparsed
     public var throughput: Throughput
+    /// What the reader had to work around (overlapping CTF packets, discarded packets); empty when nothing.
+    public var warnings: [String] = []
 
     public struct EraHints: Codable, Sendable {
         public var flagColumns: [Int]
@@ -106,6 +108,7 @@ public struct StatsReport: Codable, Sendable {
         throughput = Throughput(bytes: s.bytes, seconds: s.elapsedSeconds,
                                 megabytesPerSecond: Double(s.bytes) / 1e6 / secs,
                                 eventsPerSecond: Double(s.events) / secs, threads: s.threads)
+        warnings = s.description.warnings
     }
 
     static func layout(_ cols: [Int]) -> String {
@@ -153,6 +156,8 @@ public struct StatsReport: Codable, Sendable {
               + lostEventGaps.gaps.prefix(5).map { "CPU \($0.cpu) at line \($0.line) (\($0.kind)\($0.lostEvents.map { ", \($0)" } ?? ""))" }
                 .joined(separator: "; "))
         row("stack traces", "\(stackTraces.kernel) kernel, \(stackTraces.user) user")
+        for w in warnings.prefix(5) { row("warning", w) }
+        if warnings.count > 5 { row("warning", "… \(warnings.count - 5) more") }
         row("throughput", String(format: "%.1f MB/s, %.0f events/s (%.3f s, %d thread%@)",
                                  throughput.megabytesPerSecond, throughput.eventsPerSecond, throughput.seconds,
                                  throughput.threads, throughput.threads == 1 ? "" : "s"))

@@ -1,4 +1,5 @@
 import FtraceText
+import LTTngReader
 import TraceDatReader
 import TraceModel
 import Dispatch
@@ -235,15 +236,12 @@ public enum StatsCollector {
         switch format {
         case .ftraceText, .standardInput: break
         case .empty: throw TraceInputError(path: path, message: "empty input: no trace events")
-        case .traceCmdDat:
-            var reader = try TraceDatReader(path: path)
+        case .traceCmdDat, .ctf:
+            var reader = try TraceReaders.open(path: path, format: format)
             var stats = try collect(&reader, input: path)
             stats.elapsedSeconds = clock.seconds
-            guard stats.events > 0 else { throw TraceInputError(path: path, message: "trace-cmd .dat file with no events") }
+            guard stats.events > 0 else { throw TraceInputError(path: path, message: "\(format.name) with no events") }
             return stats
-        case .ctf:
-            throw TraceInputError(path: path, message:
-                "CTF trace: the LTTng reader is not built yet; convert it with `babeltrace2 \(path)`")
         case .compressed(let k):
             throw TraceInputError(path: path, message: "\(k)-compressed: decompress it first")
         case .binary(let why):
