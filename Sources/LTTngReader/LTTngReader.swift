@@ -63,7 +63,8 @@ public struct LTTngReader: TraceSource {
         for n in names.sorted() {
             let sub = path.hasSuffix("/") ? path + n : path + "/" + n
             var s = stat()
-            guard lstat(sub, &s) == 0, (s.st_mode & S_IFMT) == S_IFDIR else { continue }
+            // Symbolic links are followed (a session directory of links to traces); `depth` bounds loops.
+            guard stat(sub, &s) == 0, (s.st_mode & S_IFMT) == S_IFDIR else { continue }
             found += discover(sub, depth: depth - 1)
         }
         return found

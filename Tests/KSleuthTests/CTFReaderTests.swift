@@ -1,0 +1,164 @@
+import XCTest
+import Foundation
+import KSleuth
+import LTTngReader
+import TraceModel
+
+/// CTF traces of the shared corpus read through libbabeltrace2: babeltrace2's event counts, gaps for what the tracer
+/// discarded, LTTng fields under ftrace names, and clean one-line errors. Skipped when ../shared is absent.
+final class CTFReaderTests: XCTestCase {
+    /// Event counts from the corpus README (babeltrace2 output lines; for the traces the muxer refuses, the counts of
+    /// `babeltrace2 run` with each stream connected straight to `sink.utils.counter`).
+    static let expected: [(path: String, events: Int, overlapping: Bool)] = [
+        ("babeltrace/lttng-tracefile-rotation-kernel", 12305, false),
+        ("babeltrace/multi-domains-kernel", 272, false),
+        ("babeltrace/multi-domains-ust", 4000, false),
+        ("babeltrace/packet-seq-num-2-streams-lost-in-1", 8, false),
+        ("tracecompass-test-traces/many-threads", 240_644, false),
+        ("tracecompass-test-traces/bug446190", 31556, false),
+        ("tracecompass-test-traces/uneven-streams", 50618, false),
+        ("tracecompass-test-traces/flipping-endianness", 14310, false),
+        ("tracecompass-test-traces/perf-taskset2", 1500, false),
+        ("tracecompass-test-traces/context-switches-ust", 3934, false),
+        ("tracecompass-test-traces/scp_src", 110_771, true),
+        ("tracecompass-test-traces/scp_dest", 85729, true),
+    ]
+
+    func testEveryCorpusCTFTraceHasBabeltraceEventCount() throws {
+        let root = try Repo.corpus("traces/ctf")
+        let bt = Tool.find("babeltrace2")
+        for t in Self.expected {
+            let path = root.appendingPathComponent(t.path).path
+            XCTAssertEqual(try InputFormat.detect(path: path), .ctf, t.path)
+            let s = try StatsCollector.collect(path: path)
+            XCTAssertEqual(s.events, t.events, t.path)
+            XCTAssertEqual(s.description.warnings.contains { $0.contains("overlap") }, t.overlapping,
+                           "\(t.path): \(s.description.warnings)")
+            // The peer itself, when installed: one line per event (it cannot read the overlapping ones).
+            if let bt, !t.overlapping {
+                let r = try Tool.run(bt, [path])
+                XCTAssertEqual(r.stdout.split(separator: "\n").count, s.events, "babeltrace2 \(t.path)")
+            }
+        }
+    }
+
+    /// The muxer refuses hello-lost after 38 events; its streams are still read, with a warning and the lost events.
+    func testOverlappingPacketsAreReadWithAWarning() throws {
+        let path = try Repo.corpus("traces/ctf/tracecompass-test-traces/hello-lost").path
+        let s = try StatsCollector.collect(path: path)
+        XCTAssertGreaterThan(s.events, 38)
+        XCTAssertGreaterThan(s.gapCount, 0)
+        XCTAssertGreaterThan(s.lostEvents, 0)
+        XCTAssertEqual(s.outOfOrder, 0, "merged by timestamp")
+        let r = try runKsleuth(["stats", path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("warning       packets overlap"), r.stdout)
+    }
+
+    func testDiscardedEventsAndPacketsBecomeGaps() throws {
+        let kernel = try StatsCollector.collect(path: try Repo.corpus("traces/ctf/babeltrace/multi-domains-kernel").path)
+        XCTAssertEqual(kernel.gapCount, 1)
+        XCTAssertEqual(kernel.lostEvents, 728)
+        XCTAssertEqual(kernel.gaps.first?.kind, .dropped)
+        let packets = try StatsCollector.collect(
+            path: try Repo.corpus("traces/ctf/babeltrace/packet-seq-num-2-streams-lost-in-1").path)
+        XCTAssertEqual(packets.gapCount, 1)
+        XCTAssertNil(packets.gaps.first?.lostEvents, "a count of packets is not a count of events")
+        XCTAssertTrue(packets.description.warnings.contains { $0.contains("discarded 2 packet") }, "\(packets.description.warnings)")
+    }
+
+    /// LTTng's sched_switch decodes with the same `SchedSwitch` as ftrace text: ftrace field names, kernel prio,
+    /// and prev_state letters for the trace's kernel (4.15: raw 1026 = TASK_IDLE → I; 4.4: 2048 = preempted → R+).
+    func testLTTngSchedSwitchDecodesLikeFtrace() throws {
+        for (trace, letter) in [("babeltrace/lttng-tracefile-rotation-kernel", "I"), ("tracecompass-test-traces/many-threads", "R+")] {
+            var r = try LTTngReader(path: try Repo.corpus("traces/ctf/" + trace).path)
+            var switches = 0, states = Set<String>(), prios = Set<Int32>(), pidsKnown = 0
+            while let b = try r.nextBatch() {
+                for e in b.events where b.name(e) == "sched_switch" {
+                    guard let s = SchedSwitch.decode(b.storage.bytes(e.payload)) else {
+                        XCTFail("undecodable: \(b.payloadText(e))")
+                        break
+                    }
+                    switches += 1
+                    states.insert(s.prevStateText)
+                    XCTAssertNotNil(s.prevState, s.prevStateText)
+                    prios.insert(s.prevPrio)
+                    XCTAssertEqual(e.pid, s.prevPid, "the switch runs in the outgoing task")
+                    if e.pid >= 0 { pidsKnown += 1 }
+                }
+            }
+            XCTAssertGreaterThan(switches, 100, trace)
+            XCTAssertTrue(states.contains(letter), "\(trace): \(states)")
+            XCTAssertTrue(prios.contains(120), "\(trace): \(prios)")
+            XCTAssertEqual(pidsKnown, switches)
+            XCTAssertTrue(r.description.format.contains("lttng-modules"), r.description.format)
+        }
+    }
+
+    /// Events other than sched_switch take the task sched_switch last put on their CPU.
+    func testTasksFollowSchedSwitchWhenTheTraceHasNoTidContext() throws {
+        let s = try StatsCollector.collect(path: try Repo.corpus("traces/ctf/tracecompass-test-traces/many-threads").path)
+        let known = s.tasks.values.reduce(0) { $0 + $1.events }
+        XCTAssertGreaterThan(Double(known) / Double(s.events), 0.9)
+        XCTAssertTrue(s.tasks.values.contains { $0.comm == "lttng-consumerd" })
+    }
+
+    func testInvalidPacketSizeFailsWithOneLine() throws {
+        let path = try Repo.corpus("traces/ctf/babeltrace/fail-invalid-packet-size").path
+        XCTAssertThrowsError(try StatsCollector.collect(path: path)) { e in
+            XCTAssertTrue(e is TraceInputError, "\(e)")
+        }
+        let r = try runKsleuth(["stats", path])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stderr.filter { $0 == "\n" }.count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("unreadable CTF trace"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("index"), r.stderr)
+    }
+
+    func testCorruptMetadataIsAOneLineErrorWithExitStatus2() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ksleuth-\(getpid())-badctf")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data("/* CTF 1.8 */\ntrace { major = 1; minor = 8; byte_order = le; };\nevent { garbage ;;; \n".utf8)
+            .write(to: dir.appendingPathComponent("metadata"))
+        try Data(repeating: 0xAB, count: 4096).write(to: dir.appendingPathComponent("channel0_0"))
+        let r = try runKsleuth(["stats", dir.path])
+        XCTAssertEqual(r.status, 2, r.stdout)
+        XCTAssertEqual(r.stderr.filter { $0 == "\n" }.count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.hasPrefix("ksleuth stats: \(dir.path): unreadable CTF trace"), r.stderr)
+        // Garbage that is not even text.
+        try Data((0..<2048).map { UInt8(truncatingIfNeeded: $0 &* 37) }).write(to: dir.appendingPathComponent("metadata"))
+        let r2 = try runKsleuth(["stats", dir.path])
+        XCTAssertEqual(r2.status, 2, r2.stdout)
+        XCTAssertEqual(r2.stderr.filter { $0 == "\n" }.count, 1, r2.stderr)
+    }
+
+    func testDirectoryWithoutTraceIsAOneLineErrorWithExitStatus2() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ksleuth-\(getpid())-empty/sub")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
+        try Data("not a trace\n".utf8).write(to: dir.appendingPathComponent("notes.txt"))
+        let r = try runKsleuth(["stats", dir.deletingLastPathComponent().path])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stderr.filter { $0 == "\n" }.count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("no trace in it"), r.stderr)
+    }
+
+    /// Like the babeltrace2 CLI, a directory holding several traces below it is read as one input.
+    func testADirectoryOfTracesIsDiscovered() throws {
+        let root = try Repo.corpus("traces/ctf/babeltrace")
+        let found = LTTngReader.discover(root.path)
+        XCTAssertTrue(found.contains { $0.hasSuffix("multi-domains-kernel") }, "\(found)")
+        let pair = FileManager.default.temporaryDirectory.appendingPathComponent("ksleuth-\(getpid())-session")
+        try FileManager.default.createDirectory(at: pair, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: pair) }
+        for d in ["multi-domains-kernel", "multi-domains-ust"] {
+            try FileManager.default.createSymbolicLink(at: pair.appendingPathComponent(d),
+                                                       withDestinationURL: root.appendingPathComponent(d))
+        }
+        XCTAssertEqual(LTTngReader.discover(pair.path).count, 2)
+        let s = try StatsCollector.collect(path: pair.path)
+        XCTAssertEqual(s.events, 272 + 4000)
+        XCTAssertEqual(s.outOfOrder, 0)
+    }
+}
