@@ -1,4 +1,5 @@
 import CTraceCmd
+import CTraceCmdShim
 import TraceModel
 #if canImport(Glibc)
 import Glibc
@@ -152,6 +153,7 @@ struct EventInfo {
     var render: Render
     var fieldA: UnsafeMutablePointer<tep_format_field>?
     var fieldB: UnsafeMutablePointer<tep_format_field>?
+    var event: UnsafeMutablePointer<tep_event>?
 }
 
 /// One libtracecmd handle (the top-level buffer or an instance) and its per-event-type and per-pid caches.
@@ -163,16 +165,22 @@ final class DatHandle {
     private var comms: [Int32: Symbol] = [:]
     private var seq = trace_seq()
     private var scratch: [UInt8] = []
+    private let fast: OpaquePointer
+    private let fastBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: DatHandle.fastCapacity)
+    static let fastCapacity = 64 << 10
 
     init(input: OpaquePointer, owned: Bool) {
         self.input = input
         tep = tracecmd_get_tep(input)
         self.owned = owned
         trace_seq_init(&seq)
+        fast = ks_fast_create(tep)
     }
 
     deinit {
         trace_seq_destroy(&seq)
+        ks_fast_destroy(fast)
+        fastBuffer.deallocate()
         if owned { tracecmd_close(input) }
     }
 
@@ -185,6 +193,12 @@ final class DatHandle {
     }
 
     private func makeInfo(_ id: Int, interner: inout ByteInterner) -> EventInfo {
+        var info = makeInfo0(id, interner: &interner)
+        info.event = tep_find_event(tep, Int32(id))
+        return info
+    }
+
+    private func makeInfo0(_ id: Int, interner: inout ByteInterner) -> EventInfo {
         guard let ev = tep_find_event(tep, Int32(id)) else {
             return EventInfo(name: interner.intern("unknown_event_\(id)"), kind: .tracepoint, render: .printFmt)
         }
@@ -230,7 +244,7 @@ final class DatHandle {
         scratch.removeAll(keepingCapacity: true)
         switch info.render {
         case .printFmt:
-            return printInfo(rec)
+            return printInfo(rec, info.event)
         case .function:
             appendSymbol(number(info.fieldA, rec), offset: false)
             append(" <-")
@@ -245,7 +259,7 @@ final class DatHandle {
         case .kernelStack, .userStack:
             appendStack(rec, info)
         case .kprobe, .kretprobe:
-            let text = printInfo(rec)
+            let text = printInfo(rec, info.event)
             // The print fmt starts with `(%lx)` / `(%lx <- %lx)`; everything after the `)` is the arguments.
             var rest = 0
             if text.first == UInt8(ascii: "("), let close = text.firstIndex(of: UInt8(ascii: ")")) { rest = close + 1 }
@@ -265,7 +279,16 @@ final class DatHandle {
         return scratch.withUnsafeBytes { UnsafeRawBufferPointer(start: $0.baseAddress, count: $0.count) }
     }
 
-    private func printInfo(_ rec: UnsafeMutablePointer<tep_record>) -> UnsafeRawBufferPointer {
+    private func printInfo(_ rec: UnsafeMutablePointer<tep_record>, _ event: UnsafeMutablePointer<tep_event>?)
+        -> UnsafeRawBufferPointer {
+        if let event {
+            var n = Int(ks_fast_render(fast, event, rec, fastBuffer, Int32(DatHandle.fastCapacity), &seq))
+            if n >= 0 {
+                while n > 0 && (fastBuffer[n - 1] == 0x20 || fastBuffer[n - 1] == 0x0A) { n -= 1 }
+                for i in 0..<n where fastBuffer[i] == 0x0A { fastBuffer[i] = 0x20 }
+                return UnsafeRawBufferPointer(start: fastBuffer, count: n)
+            }
+        }
         trace_seq_reset(&seq)
         ks_tep_print_info(tep, &seq, rec)
         var n = Int(seq.len)
@@ -387,6 +410,15 @@ final class DatFile {
 
     /// The earliest unread record of all handles, without consuming it.
     func peek() -> (record: UnsafeMutablePointer<tep_record>, handle: Int)? {
+        if handles.count == 1 {
+            // One buffer (the usual case): libtracecmd already merges its CPUs in time order.
+            if pending[0] == nil && !exhausted[0] {
+                var cpu: Int32 = 0
+                if let r = tracecmd_read_next_data(handles[0].input, &cpu) { pending[0] = (r, cpu) } else { exhausted[0] = true }
+            }
+            current = 0
+            return pending[0].map { ($0.record, 0) }
+        }
         var best: Int?
         for i in 0..<handles.count {
             if pending[i] == nil && !exhausted[i] {
