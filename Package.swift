@@ -28,7 +28,8 @@ let package = Package(
         // CTF (LTTng, perf -> CTF) through libbabeltrace2; the C shim builds the graph and renders fields.
         .systemLibrary(name: "CBabeltrace2", pkgConfig: "babeltrace2", providers: [.apt(["libbabeltrace2-dev"])]),
         .target(name: "CBabeltrace2Shim", dependencies: ["CBabeltrace2"]),
-        .target(name: "LTTngReader", dependencies: ["CBabeltrace2Shim", "TraceModel"]),
+        .target(name: "LTTngReader", dependencies: ["CBabeltrace2Shim", "TraceModel"],
+                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         // The library façade: format detection, wiring readers to analyses. Never prints.
         .target(name: "KSleuth", dependencies: ["TraceModel", "FtraceText", "TraceDatReader", "LTTngReader"]),
         // The thin CLI: one subcommand per file, argument handling and printing only.

@@ -13,7 +13,25 @@ struct ks_bt {
     const bt_message **msgs;
     uint64_t count, cap;
     int ended_sinks, sinks;
+    // cpu_id of each stream's current packet, set at its packet-beginning message (events look it up by stream).
+    struct { const bt_stream *stream; int64_t cpu; } *cpus;
+    int ncpus, cpus_cap, last;
 };
+
+static int64_t *stream_cpu(ks_bt *bt, const bt_stream *s, int insert) {
+    if (bt->ncpus > 0 && bt->cpus[bt->last].stream == s) return &bt->cpus[bt->last].cpu;
+    for (int i = 0; i < bt->ncpus; i++)
+        if (bt->cpus[i].stream == s) { bt->last = i; return &bt->cpus[i].cpu; }
+    if (!insert) return NULL;
+    if (bt->ncpus == bt->cpus_cap) {
+        bt->cpus_cap = bt->cpus_cap ? bt->cpus_cap * 2 : 16;
+        bt->cpus = realloc(bt->cpus, (size_t)bt->cpus_cap * sizeof(*bt->cpus));
+    }
+    bt->cpus[bt->ncpus].stream = s;
+    bt->cpus[bt->ncpus].cpu = -1;
+    bt->last = bt->ncpus++;
+    return &bt->cpus[bt->last].cpu;
+}
 
 struct ks_sink {
     ks_bt *bt;
@@ -185,6 +203,7 @@ void ks_bt_close(ks_bt *bt) {
     if (!bt) return;
     release(bt);
     free(bt->msgs);
+    free(bt->cpus);
     bt_graph_put_ref(bt->graph);
     free(bt);
 }
@@ -242,11 +261,15 @@ void ks_bt_info(ks_bt *bt, uint64_t index, ks_event_info *info) {
         if (bt_stream_class_borrow_default_clock_class_const(bt_stream_borrow_class_const(stream)))
             snap = bt_message_event_borrow_default_clock_snapshot_const(m);
         const bt_packet *pkt = bt_event_borrow_packet_const(ev);
-        int ok;
-        if (pkt) {
+        int ok = 0;
+        int64_t *known = stream_cpu(bt, stream, 0);
+        if (known) {
+            info->cpu = *known;
+        } else if (pkt) {
             int64_t v = int_value(member(bt_packet_borrow_context_field_const(pkt), "cpu_id"), &ok);
             if (ok) info->cpu = v;
         }
+        (void)ok;
         // Context fields added with `lttng add-context`: tid / vtid, pid / vpid, procname.
         const bt_field *ctxs[2] = { bt_event_borrow_common_context_field_const(ev),
                                     bt_event_borrow_specific_context_field_const(ev) };
@@ -289,6 +312,13 @@ void ks_bt_info(ks_bt *bt, uint64_t index, ks_event_info *info) {
             snap = bt_message_discarded_packets_borrow_end_default_clock_snapshot_const(m);
         break;
     }
+    case BT_MESSAGE_TYPE_PACKET_BEGINNING: {
+        const bt_packet *pkt = bt_message_packet_beginning_borrow_packet_const(m);
+        int ok;
+        int64_t v = int_value(member(bt_packet_borrow_context_field_const(pkt), "cpu_id"), &ok);
+        if (ok) *stream_cpu(bt, bt_packet_borrow_stream_const(pkt), 1) = v;
+        return;
+    }
     default:
         return;
     }
@@ -327,20 +357,57 @@ static void puts_(struct out *o, const char *s) { put(o, s, strlen(s)); }
 
 static void render_value(struct out *o, const bt_field *f);
 
-static void render_key(struct out *o, const char *prefix, const char *name, int lttng) {
+static void put_uint(struct out *o, uint64_t v) {
+    char t[24]; int n = 0;
+    do { t[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+    char b[24];
+    for (int i = 0; i < n; i++) b[i] = t[n - 1 - i];
+    put(o, b, (size_t)n);
+}
+
+static void put_int(struct out *o, int64_t v) {
+    if (v < 0) { put(o, "-", 1); put_uint(o, (uint64_t)(-(v + 1)) + 1); } else put_uint(o, (uint64_t)v);
+}
+
+static int ends_with(const char *name, size_t n, const char *suffix, size_t k) {
+    return n >= k && memcmp(name + n - k, suffix, k) == 0;
+}
+
+/// Writes the key; returns which sched_switch value it names (KS_SW_*), or -1.
+static int render_key(struct out *o, const char *prefix, const char *name, int lttng) {
     if (prefix && *prefix) { puts_(o, prefix); put(o, ".", 1); }
     size_t n = strlen(name);
     // LTTng prefixes some field names with `_` when they clash with CTF keywords.
     if (n > 1 && name[0] == '_') { name++; n--; }
-    if (!lttng) { put(o, name, n); return; }
-    if (strcmp(name, "tid") == 0) { puts_(o, "pid"); return; }
-    if (strcmp(name, "pid") == 0) { puts_(o, "tgid"); return; }
-    if (n > 4 && strcmp(name + n - 4, "_tid") == 0) { put(o, name, n - 4); puts_(o, "_pid"); return; }
-    if (n > 4 && strcmp(name + n - 4, "_pid") == 0) { put(o, name, n - 4); puts_(o, "_tgid"); return; }
+    int which = -1;
+    if (n >= 9 && name[0] == 'p' && memcmp(name, "prev_", 5) == 0) {
+        if (n == 9 && memcmp(name + 5, "comm", 4) == 0) which = KS_SW_PREV_COMM;
+        else if (n == 10 && memcmp(name + 5, "state", 5) == 0) which = KS_SW_PREV_STATE;
+    } else if (n >= 9 && name[0] == 'n' && memcmp(name, "next_comm", 9) == 0 && n == 9) {
+        which = KS_SW_NEXT_COMM;
+    }
+    if (!lttng) {
+        if (n == 8 && memcmp(name, "prev_pid", 8) == 0) which = KS_SW_PREV_PID;
+        if (n == 8 && memcmp(name, "next_pid", 8) == 0) which = KS_SW_NEXT_PID;
+        put(o, name, n);
+        return which;
+    }
+    if (n == 3 && name[1] == 'i' && name[2] == 'd') {
+        if (name[0] == 't') { puts_(o, "pid"); return which; }
+        if (name[0] == 'p') { puts_(o, "tgid"); return which; }
+    }
+    if (ends_with(name, n, "_tid", 4)) {
+        if (n == 8 && memcmp(name, "prev", 4) == 0) which = KS_SW_PREV_PID;
+        if (n == 8 && memcmp(name, "next", 4) == 0) which = KS_SW_NEXT_PID;
+        put(o, name, n - 4); puts_(o, "_pid");
+        return which;
+    }
+    if (ends_with(name, n, "_pid", 4)) { put(o, name, n - 4); puts_(o, "_tgid"); return which; }
     put(o, name, n);
+    return which;
 }
 
-static void render_struct(struct out *o, const bt_field *s, const char *prefix, int lttng) {
+static void render_struct(struct out *o, const bt_field *s, const char *prefix, int lttng, long *spans) {
     const bt_field_class *fc = bt_field_borrow_class_const(s);
     uint64_t n = bt_field_class_structure_get_member_count(fc);
     for (uint64_t i = 0; i < n && !o->full; i++) {
@@ -349,27 +416,25 @@ static void render_struct(struct out *o, const bt_field *s, const char *prefix, 
         if (bt_field_get_class_type(f) == BT_FIELD_CLASS_TYPE_STRUCTURE) {
             char sub[256];
             snprintf(sub, sizeof sub, "%s%s%s", prefix && *prefix ? prefix : "", prefix && *prefix ? "." : "", name);
-            render_struct(o, f, sub, lttng);
+            render_struct(o, f, sub, lttng, NULL);
             continue;
         }
         // Sequence lengths (`_name_length`) are CTF plumbing, not data.
         size_t nl = strlen(name);
-        if (name[0] == '_' && nl > 7 && strcmp(name + nl - 7, "_length") == 0) continue;
+        if (name[0] == '_' && ends_with(name, nl, "_length", 7)) continue;
         if (o->len > 0) put(o, " ", 1);
-        render_key(o, prefix, name, lttng);
+        int which = render_key(o, prefix, name, lttng);
         put(o, "=", 1);
+        size_t value_at = o->len;
         // ftrace prints priorities as the kernel's prio (120 for nice 0); LTTng subtracts 100.
-        if (lttng && nl >= 4 && strcmp(name + nl - 4, "prio") == 0) {
+        int done = 0;
+        if (lttng && ends_with(name, nl, "prio", 4)) {
             int ok;
             int64_t v = int_value(f, &ok);
-            if (ok) {
-                char b[32];
-                int k = snprintf(b, sizeof b, "%" PRId64, v < 100 ? v + 100 : v);
-                put(o, b, (size_t)k);
-                continue;
-            }
+            if (ok) { put_int(o, v < 100 ? v + 100 : v); done = 1; }
         }
-        render_value(o, f);
+        if (!done) render_value(o, f);
+        if (which >= 0 && spans) { spans[2 * which] = (long)value_at; spans[2 * which + 1] = (long)(o->len - value_at); }
     }
 }
 
@@ -381,12 +446,10 @@ static void render_value(struct out *o, const bt_field *f) {
         uint64_t v = bt_field_integer_unsigned_get_value(f);
         if (bt_field_class_integer_get_preferred_display_base(bt_field_borrow_class_const(f)) == BT_FIELD_CLASS_INTEGER_PREFERRED_DISPLAY_BASE_HEXADECIMAL)
             k = snprintf(b, sizeof b, "0x%" PRIx64, v);
-        else
-            k = snprintf(b, sizeof b, "%" PRIu64, v);
+        else { put_uint(o, v); return; }
         put(o, b, (size_t)k);
     } else if (bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER)) {
-        k = snprintf(b, sizeof b, "%" PRId64, bt_field_integer_signed_get_value(f));
-        put(o, b, (size_t)k);
+        put_int(o, bt_field_integer_signed_get_value(f));
     } else if (t == BT_FIELD_CLASS_TYPE_STRING) {
         const char *s = bt_field_string_get_value(f);
         uint64_t n = bt_field_string_get_length(f);
@@ -422,7 +485,7 @@ static void render_value(struct out *o, const bt_field *f) {
     } else if (t == BT_FIELD_CLASS_TYPE_STRUCTURE) {
         put(o, "{", 1);
         struct out inner = { o->p + o->len, 0, o->cap - o->len, 0 };
-        render_struct(&inner, f, NULL, 0);
+        render_struct(&inner, f, NULL, 0, NULL);
         o->len += inner.len;
         o->full |= inner.full;
         put(o, "}", 1);
@@ -431,11 +494,11 @@ static void render_value(struct out *o, const bt_field *f) {
     }
 }
 
-long ks_bt_render(ks_bt *bt, uint64_t index, char *buf, size_t cap, int lttng) {
+long ks_bt_render(ks_bt *bt, uint64_t index, char *buf, size_t cap, int lttng, long *spans) {
     const bt_event *ev = bt_message_event_borrow_event_const(bt->msgs[index]);
     const bt_field *payload = bt_event_borrow_payload_field_const(ev);
     struct out o = { buf, 0, cap, 0 };
-    if (payload && bt_field_get_class_type(payload) == BT_FIELD_CLASS_TYPE_STRUCTURE) render_struct(&o, payload, NULL, lttng);
+    if (payload && bt_field_get_class_type(payload) == BT_FIELD_CLASS_TYPE_STRUCTURE) render_struct(&o, payload, NULL, lttng, spans);
     return o.full ? -(long)o.len - 1 : (long)o.len;
 }
 

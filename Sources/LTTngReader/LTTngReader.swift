@@ -93,6 +93,8 @@ final class ReaderState {
     private var classes: [UnsafeRawPointer: ClassInfo] = [:]
     private var traceInfo: [UnsafeRawPointer: TraceInfo] = [:]
     private var current: [Int32: (pid: Int32, comm: Symbol)] = [:]
+    private var stateCache: [UInt64: [UInt8]] = [:]
+    private var lastCPUStream: UnsafeRawPointer?
     private var streamCPU: [UnsafeRawPointer: Int32] = [:]
     private var unknownComm: Symbol
     private var ordinal = 0
@@ -101,6 +103,11 @@ final class ReaderState {
     private var delivered: [String: Int] = [:]
     private var skipLeft: [String: Int] = [:]
     private var pendingFailure: BTFailure?
+    /// (offset, length) of the sched_switch values, as KS_SW_* pairs, filled by the renderer.
+    private var spans: (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int) = (-1, 0, -1, 0, -1, 0, -1, 0, -1, 0)
+    private var lastClass: (UnsafeRawPointer, ClassInfo)?
+    private var lastTrace: (UnsafeRawPointer, TraceInfo)?
+    private var lastStream: (UnsafeRawPointer, String)?
     private var streamKeys: [UnsafeRawPointer: String] = [:]
     /// Pending messages of the current `ks_bt_next` call.
     private var pendingIndex: UInt64 = 0
@@ -146,6 +153,11 @@ final class ReaderState {
         classes = [:]
         traceInfo = [:]
         streamKeys = [:]
+        lastClass = nil
+        lastTrace = nil
+        lastStream = nil
+        lastCPUStream = nil
+        stateCache = [:]
         streamCPU = [:]
     }
 
@@ -181,6 +193,7 @@ final class ReaderState {
             try open(traces, muxer: false, path: path)
             finished = false
             var rest: [EventBatch] = []
+            flushDelivered()
             skipLeft = delivered
             let first = ordinal
             while let b = try readBatch(path: path, limitEvents: Int.max, skipping: true) { rest.append(b) }
@@ -248,8 +261,12 @@ final class ReaderState {
                 // Room for the payload (at most `maxPayload`: corrupt streams can hold absurd sequences) and for a
                 // longer prev_state spelling.
                 let room = storage.capacity - used - 64
-                var n = ks_bt_render(bt, i, storage.base.advanced(by: used).assumingMemoryBound(to: CChar.self),
-                                     max(min(room, Self.maxPayload), 0), ti.lttng ? 1 : 0)
+                spans = (-1, 0, -1, 0, -1, 0, -1, 0, -1, 0)
+                var n = withUnsafeMutableBytes(of: &spans) { sp in
+                    ks_bt_render(bt, i, storage.base.advanced(by: used).assumingMemoryBound(to: CChar.self),
+                                 max(min(room, Self.maxPayload), 0), ti.lttng ? 1 : 0,
+                                 ci.isSwitch ? sp.baseAddress!.assumingMemoryBound(to: Int.self) : nil)
+                }
                 if n < 0 {
                     // Cut short: by the end of this batch (the message opens the next one), or by `maxPayload`.
                     if room < Self.maxPayload && !events.isEmpty { pendingIndex -= 1; break messages }
@@ -257,7 +274,7 @@ final class ReaderState {
                 }
                 let cpu = Int32(truncatingIfNeeded: info.cpu)
                 if cpu > maxCPU { maxCPU = cpu }
-                if let s = info.stream { streamCPU[s] = cpu }
+                if let s = info.stream, s != lastCPUStream { streamCPU[s] = cpu; lastCPUStream = s }
                 var span = ByteSpan(start: used, count: n)
                 var pid = info.tid >= 0 ? Int32(truncatingIfNeeded: info.tid) : Event.unknownPID
                 var comm = unknownComm
@@ -278,7 +295,7 @@ final class ReaderState {
                                     name: ci.name, kind: kind, payload: span))
                 if info.ns != Int64.min { lastTimestamp = info.ns }
                 counts.eventLines += 1
-                if let k = key, !skipping { delivered[k, default: 0] += 1 }
+                if !skipping, let s = info.stream { deliveredCount(s, key) }
             case Int32(KS_MSG_DISCARDED_EVENTS.rawValue), Int32(KS_MSG_DISCARDED_PACKETS.rawValue):
                 if skipping, let k = streamKey(info), let n = skipLeft[k], n > 0 { continue }
                 let events_ = info.kind == Int32(KS_MSG_DISCARDED_EVENTS.rawValue)
@@ -303,9 +320,22 @@ final class ReaderState {
         return EventBatch(storage: storage, events: events, gaps: gaps, symbols: interner.table, counts: counts)
     }
 
+    /// Counts an event the muxer delivered, per stream, without hashing a string per event.
+    private var lastDelivered: (stream: UnsafeRawPointer, key: String, count: Int)?
+    private func deliveredCount(_ s: UnsafeRawPointer, _ key: String?) {
+        if let l = lastDelivered, l.stream == s { lastDelivered!.count += 1; return }
+        flushDelivered()
+        if let key { lastDelivered = (s, key, 1) }
+    }
+    private func flushDelivered() {
+        if let l = lastDelivered { delivered[l.key, default: 0] += l.count }
+        lastDelivered = nil
+    }
+
     private func streamKey(_ info: ks_event_info) -> String? {
         guard let s = info.stream else { return nil }
-        if let k = streamKeys[s] { return k }
+        if let l = lastStream, l.0 == s { return l.1 }
+        if let k = streamKeys[s] { lastStream = (s, k); return k }
         let k = trace(info.trace).key + "/\(info.stream_id)"
         streamKeys[s] = k
         return k
@@ -313,7 +343,8 @@ final class ReaderState {
 
     private func trace(_ t: UnsafeRawPointer?) -> TraceInfo {
         guard let t else { return TraceInfo(lttng: false, encoding: nil, key: "") }
-        if let i = traceInfo[t] { return i }
+        if let l = lastTrace, l.0 == t { return l.1 }
+        if let i = traceInfo[t] { lastTrace = (t, i); return i }
         var buf = [CChar](repeating: 0, count: 256)
         func env(_ n: String) -> String? { ks_bt_env(t, n, &buf, buf.count).map { String(cString: $0) } }
         let tracer = env("tracer_name")
@@ -337,7 +368,8 @@ final class ReaderState {
 
     private func classInfo(_ info: ks_event_info) -> ClassInfo {
         guard let ec = info.event_class else { return ClassInfo(name: unknownComm, kind: .tracepoint, isSwitch: false) }
-        if let c = classes[ec] { return c }
+        if let l = lastClass, l.0 == ec { return l.1 }
+        if let c = classes[ec] { lastClass = (ec, c); return c }
         let name = info.name.map { String(cString: $0) } ?? "unknown"
         var kind = EventKind.tracepoint
         if name.hasPrefix("syscall_entry_") || name.hasPrefix("compat_syscall_entry_") || (name.hasPrefix("sys_") && name != "sys_unknown") {
@@ -357,26 +389,30 @@ final class ReaderState {
     /// task as the CPU's current one, and replaces an integer `prev_state` by ftrace's letters.
     private func rewriteSwitch(_ storage: ByteStorage, _ span: ByteSpan, _ t: TraceInfo, _ pid: inout Int32,
                                _ comm: inout Symbol, cpu: Int32) -> ByteSpan {
-        let f = PayloadFields(storage: storage, span: span)
-        if let p = f.int("prev_pid"), let c = f.string("prev_comm") {
+        let base = storage.base + Int(span.start)
+        func value(_ at: Int, _ len: Int) -> UnsafeRawBufferPointer? {
+            at >= 0 && at + len <= Int(span.count) ? UnsafeRawBufferPointer(start: base + at, count: len) : nil
+        }
+        let sp = spans
+        if let p = value(sp.2, sp.3).flatMap(PayloadFields.parseInteger), let c = value(sp.0, sp.1) {
             pid = Int32(truncatingIfNeeded: p)
-            comm = interner.intern(c)
+            comm = interner.intern(c.baseAddress!, c.count)
         }
-        if let n = f.int("next_pid"), let c = f.string("next_comm") {
-            current[cpu] = (Int32(truncatingIfNeeded: n), interner.intern(c))
+        if let n = value(sp.8, sp.9).flatMap(PayloadFields.parseInteger), let c = value(sp.6, sp.7) {
+            current[cpu] = (Int32(truncatingIfNeeded: n), interner.intern(c.baseAddress!, c.count))
         }
-        guard let dec = t.encoding, let r = f.valueRange("prev_state"),
-              let v = PayloadFields.parseInteger(UnsafeRawBufferPointer(rebasing: storage.bytes(span)[r])), v >= 0 else {
+        guard let dec = t.encoding, let raw = value(sp.4, sp.5), let v = PayloadFields.parseInteger(raw), v >= 0 else {
             return span
         }
-        let letters = Array(dec.letters(UInt64(v)).utf8)
-        let bytes = storage.bytes(span)
-        let tail = Array(bytes[r.upperBound...])
-        let at = Int(span.start) + r.lowerBound
-        let newEnd = at + letters.count + tail.count
+        let letters: [UInt8]
+        if let l = stateCache[UInt64(v)] { letters = l } else { letters = dec.letters(UInt64(v)); stateCache[UInt64(v)] = letters }
+        let at = Int(span.start) + sp.4
+        let tailStart = at + sp.5, tailCount = span.end - tailStart
+        let newEnd = at + letters.count + tailCount
         guard newEnd <= storage.capacity else { return span }
+        // Move the rest of the payload, then write the letters over the number.
+        memmove(storage.base + at + letters.count, storage.base + tailStart, tailCount)
         letters.withUnsafeBytes { storage.base.advanced(by: at).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        tail.withUnsafeBytes { if $0.count > 0 { storage.base.advanced(by: at + letters.count).copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
         return ByteSpan(start: Int(span.start), count: newEnd - Int(span.start))
     }
 }
@@ -401,7 +437,9 @@ struct StateDecoder {
         return .v4_8
     }
 
-    func letters(_ v: UInt64) -> String {
+    func letters(_ v: UInt64) -> [UInt8] { Array(text(v).utf8) }
+
+    func text(_ v: UInt64) -> String {
         guard atLeast414 else { return legacy.decode(v).description }
         // 4.14+: lttng-modules writes either the report encoding (1 << (task_state_index - 1), preempted =
         // TASK_REPORT_MAX 0x100) or, in older lttng-modules, raw p->state (TASK_IDLE = D|NOLOAD = 0x402).

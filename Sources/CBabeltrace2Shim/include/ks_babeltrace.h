@@ -46,7 +46,11 @@ void ks_bt_info(ks_bt *bt, uint64_t index, ks_event_info *info);
 /// `outer.inner=`. LTTng names become ftrace names: `tid` -> `pid`, `*_tid` -> `*_pid`, and the tgid fields they
 /// displace (`pid`, `*_pid`) -> `tgid`, `*_tgid`, and priorities get back the 100 LTTng subtracts. Returns the
 /// length, or -(length written) - 1 when `cap` was too small (rendering stops there).
-long ks_bt_render(ks_bt *bt, uint64_t index, char *buf, size_t cap, int lttng);
+/// When `spans` is not NULL it receives (offset, length) pairs of the values of the sched_switch fields, indexed
+/// by KS_SW_* (left untouched for fields the event does not have).
+long ks_bt_render(ks_bt *bt, uint64_t index, char *buf, size_t cap, int lttng, long *spans);
+
+enum { KS_SW_PREV_COMM = 0, KS_SW_PREV_PID = 1, KS_SW_PREV_STATE = 2, KS_SW_NEXT_COMM = 3, KS_SW_NEXT_PID = 4, KS_SW_COUNT = 5 };
 
 /// A name for the trace that `trace` identifies that is the same in every graph: its UUID, else its name.
 const char *ks_bt_trace_key(const void *trace, char *buf, size_t cap);
