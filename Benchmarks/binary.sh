@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Binary readers against their peers, in one run (not a test; `make bench` runs it after run.sh):
 #   - trace-cmd .dat: `ksleuth stats` vs `trace-cmd report > /dev/null` (and `-N`, the rendering ksleuth mirrors)
-#     on a large v6 .dat made by Benchmarks/datgen.py from the largest corpus .dat (its pages repeated DAT_COPIES
-#     times, default 300: ~2.3 M records, ~180 MB), and on its v7 (compressed) conversion;
+#     on large v6 files made by Benchmarks/datgen.py from two corpus .dat files (pages repeated DAT_COPIES times,
+#     default 300): lisa sched_load (tracepoints: 1.1 M records) and lisa example_rtapp (80% trace_printk bprint
+#     records: 2.3 M), and on the v7 (compressed) conversion of the first;
 #   - CTF: `ksleuth stats` vs `babeltrace2 -o dummy` on an LTTng-like kernel trace of CTF_EVENTS events (default
 #     10 M, 8 CPUs) written by Benchmarks/ctfgen.py.
 # Inputs are generated once into bench-data/. Each tool runs REPEAT times (default 3) on a warm page cache; the
@@ -37,13 +38,18 @@ row() {  # tool input events "wall rss" baseline-wall
 }
 
 # --- trace-cmd .dat
-src=../shared/corpus/traces/ftrace/lisa/example_rtapp/trace.dat
-if [ -f "$src" ] && command -v trace-cmd >/dev/null; then
-  dat="$DATA/rtapp-x$DAT_COPIES.dat"
-  [ -s "$dat" ] || { echo "generating $dat ..." >&2; python3 Benchmarks/datgen.py "$src" "$dat" "$DAT_COPIES"; }
-  dat7="$DATA/rtapp-x$DAT_COPIES-v7.dat"
-  [ -s "$dat7" ] || trace-cmd convert --file-version 7 --compression any -i "$dat" -o "$dat7" >/dev/null 2>&1
-  for f in "$dat" "$dat7"; do
+corpus=../shared/corpus/traces/ftrace/lisa
+if [ -d "$corpus" ] && command -v trace-cmd >/dev/null; then
+  files=()
+  for name in sched_load example_rtapp; do
+    dat="$DATA/$name-x$DAT_COPIES.dat"
+    [ -s "$dat" ] || { echo "generating $dat ..." >&2; python3 Benchmarks/datgen.py "$corpus/$name/trace.dat" "$dat" "$DAT_COPIES"; }
+    files+=("$dat")
+  done
+  dat7="$DATA/sched_load-x$DAT_COPIES-v7.dat"
+  [ -s "$dat7" ] || trace-cmd convert --file-version 7 --compression any -i "${files[0]}" -o "$dat7" >/dev/null 2>&1
+  files+=("$dat7")
+  for f in "${files[@]}"; do
     cat "$f" > /dev/null
     n=$(events_of "$f"); v=$(basename "$f")
     base=$(measure trace-cmd report "$f"); bt=${base% *}
@@ -73,4 +79,4 @@ echo "| tool | input | events | wall (best of $REPEAT) | events/s | peak RSS | t
 echo "|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
-echo "Machine: $(nproc) CPUs, $(uname -r); trace-cmd $(trace-cmd --version 2>/dev/null | awk '/version/{print $3; exit}'), babeltrace2 $(babeltrace2 --version 2>/dev/null | awk 'NR==1{print $3}')."
+echo "Machine: $(nproc) CPUs, $(uname -r); trace-cmd $(trace-cmd --version 2>/dev/null | awk '/version/{print $3; exit}'), babeltrace2 $(babeltrace2 --version 2>/dev/null | awk 'NR==1{print $2}')."

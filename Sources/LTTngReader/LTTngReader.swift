@@ -92,23 +92,26 @@ final class ReaderState {
     var formatName = "CTF"
     private var classes: [UnsafeRawPointer: ClassInfo] = [:]
     private var traceInfo: [UnsafeRawPointer: TraceInfo] = [:]
-    private var current: [Int32: (pid: Int32, comm: Symbol)] = [:]
+    /// The task sched_switch last put on each CPU (index: CPU), pid -1 when none yet.
+    private var current: [(pid: Int32, comm: Symbol)] = []
     private var stateCache: [UInt64: [UInt8]] = [:]
+    private var stateSmall = [[UInt8]?](repeating: nil, count: 8192)
     private var lastCPUStream: UnsafeRawPointer?
     private var streamCPU: [UnsafeRawPointer: Int32] = [:]
     private var unknownComm: Symbol
     private var ordinal = 0
     private var lastTimestamp = Event.unknownTimestamp
-    /// Events delivered so far per stream ("trace key/stream id"), to resume after the muxer gives up.
-    private var delivered: [String: Int] = [:]
     private var skipLeft: [String: Int] = [:]
     private var pendingFailure: BTFailure?
     /// (offset, length) of the sched_switch values, as KS_SW_* pairs, filled by the renderer.
     private var spans: (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int) = (-1, 0, -1, 0, -1, 0, -1, 0, -1, 0)
     private var lastClass: (UnsafeRawPointer, ClassInfo)?
     private var lastTrace: (UnsafeRawPointer, TraceInfo)?
-    private var lastStream: (UnsafeRawPointer, String)?
-    private var streamKeys: [UnsafeRawPointer: String] = [:]
+    private var lastStream: (UnsafeRawPointer, Int)?
+    /// Streams seen, by pointer → index into `streamNames` / `deliveredByStream`.
+    private var streamIndex: [UnsafeRawPointer: Int] = [:]
+    private var streamNames: [String] = []
+    private var deliveredByStream: [Int] = []
     /// Pending messages of the current `ks_bt_next` call.
     private var pendingIndex: UInt64 = 0
     private var pendingCount: UInt64 = 0
@@ -152,12 +155,15 @@ final class ReaderState {
         pendingCount = 0
         classes = [:]
         traceInfo = [:]
-        streamKeys = [:]
+        streamIndex = [:]
+        streamNames = []
+        deliveredByStream = []
         lastClass = nil
         lastTrace = nil
         lastStream = nil
         lastCPUStream = nil
         stateCache = [:]
+        stateSmall = [[UInt8]?](repeating: nil, count: 8192)
         streamCPU = [:]
     }
 
@@ -190,11 +196,10 @@ final class ReaderState {
             // skip what was already delivered, and merge the rest by timestamp.
             warnings.append("packets overlap in time (babeltrace2's muxer refuses this trace): streams read one by one "
                             + "and merged by timestamp")
+            skipLeft = deliveredSoFar()
             try open(traces, muxer: false, path: path)
             finished = false
             var rest: [EventBatch] = []
-            flushDelivered()
-            skipLeft = delivered
             let first = ordinal
             while let b = try readBatch(path: path, limitEvents: Int.max, skipping: true) { rest.append(b) }
             fallback = Self.sortedByTime(rest, firstOrdinal: first)
@@ -254,8 +259,11 @@ final class ReaderState {
             ks_bt_info(bt, i, &info)
             switch Int32(info.kind) {
             case Int32(KS_MSG_EVENT.rawValue):
-                let key = streamKey(info)
-                if skipping, let k = key, let n = skipLeft[k], n > 0 { skipLeft[k] = n - 1; continue }
+                let streamIdx = stream(info)
+                if skipping, let si = streamIdx, let n = skipLeft[streamNames[si]], n > 0 {
+                    skipLeft[streamNames[si]] = n - 1
+                    continue
+                }
                 let ci = classInfo(info)
                 let ti = trace(info.trace)
                 // Room for the payload (at most `maxPayload`: corrupt streams can hold absurd sequences) and for a
@@ -279,7 +287,8 @@ final class ReaderState {
                 var pid = info.tid >= 0 ? Int32(truncatingIfNeeded: info.tid) : Event.unknownPID
                 var comm = unknownComm
                 if let p = info.procname { comm = interner.intern(String(cString: p)) }
-                if pid == Event.unknownPID || info.procname == nil, let c = current[cpu] {
+                if pid == Event.unknownPID || info.procname == nil, cpu >= 0, Int(cpu) < current.count,
+                   case let c = current[Int(cpu)], c.pid >= 0 {
                     if pid == Event.unknownPID { pid = c.pid; if info.procname == nil { comm = c.comm } }
                     else if c.pid == pid && info.procname == nil { comm = c.comm }
                 }
@@ -295,7 +304,7 @@ final class ReaderState {
                                     name: ci.name, kind: kind, payload: span))
                 if info.ns != Int64.min { lastTimestamp = info.ns }
                 counts.eventLines += 1
-                if !skipping, let s = info.stream { deliveredCount(s, key) }
+                if !skipping, let si = streamIdx { deliveredByStream[si] += 1 }
             case Int32(KS_MSG_DISCARDED_EVENTS.rawValue), Int32(KS_MSG_DISCARDED_PACKETS.rawValue):
                 if skipping, let k = streamKey(info), let n = skipLeft[k], n > 0 { continue }
                 let events_ = info.kind == Int32(KS_MSG_DISCARDED_EVENTS.rawValue)
@@ -320,25 +329,26 @@ final class ReaderState {
         return EventBatch(storage: storage, events: events, gaps: gaps, symbols: interner.table, counts: counts)
     }
 
-    /// Counts an event the muxer delivered, per stream, without hashing a string per event.
-    private var lastDelivered: (stream: UnsafeRawPointer, key: String, count: Int)?
-    private func deliveredCount(_ s: UnsafeRawPointer, _ key: String?) {
-        if let l = lastDelivered, l.stream == s { lastDelivered!.count += 1; return }
-        flushDelivered()
-        if let key { lastDelivered = (s, key, 1) }
-    }
-    private func flushDelivered() {
-        if let l = lastDelivered { delivered[l.key, default: 0] += l.count }
-        lastDelivered = nil
-    }
-
-    private func streamKey(_ info: ks_event_info) -> String? {
+    /// The index of the event's stream (names like "trace uuid/stream id" are the same in every graph).
+    private func stream(_ info: ks_event_info) -> Int? {
         guard let s = info.stream else { return nil }
         if let l = lastStream, l.0 == s { return l.1 }
-        if let k = streamKeys[s] { lastStream = (s, k); return k }
-        let k = trace(info.trace).key + "/\(info.stream_id)"
-        streamKeys[s] = k
-        return k
+        if let i = streamIndex[s] { lastStream = (s, i); return i }
+        let i = streamNames.count
+        streamNames.append(trace(info.trace).key + "/\(info.stream_id)")
+        deliveredByStream.append(0)
+        streamIndex[s] = i
+        lastStream = (s, i)
+        return i
+    }
+
+    private func streamKey(_ info: ks_event_info) -> String? { stream(info).map { streamNames[$0] } }
+
+    /// What the muxer delivered per stream name, to skip it after re-reading the streams one by one.
+    private func deliveredSoFar() -> [String: Int] {
+        var d: [String: Int] = [:]
+        for (i, n) in streamNames.enumerated() { d[n, default: 0] += deliveredByStream[i] }
+        return d
     }
 
     private func trace(_ t: UnsafeRawPointer?) -> TraceInfo {
@@ -399,13 +409,23 @@ final class ReaderState {
             comm = interner.intern(c.baseAddress!, c.count)
         }
         if let n = value(sp.8, sp.9).flatMap(PayloadFields.parseInteger), let c = value(sp.6, sp.7) {
-            current[cpu] = (Int32(truncatingIfNeeded: n), interner.intern(c.baseAddress!, c.count))
+            if cpu >= 0 && cpu < 65536 {
+                if Int(cpu) >= current.count {
+                    current += Array(repeating: (Event.unknownPID, unknownComm), count: Int(cpu) + 1 - current.count)
+                }
+                current[Int(cpu)] = (Int32(truncatingIfNeeded: n), interner.intern(c.baseAddress!, c.count))
+            }
         }
         guard let dec = t.encoding, let raw = value(sp.4, sp.5), let v = PayloadFields.parseInteger(raw), v >= 0 else {
             return span
         }
         let letters: [UInt8]
-        if let l = stateCache[UInt64(v)] { letters = l } else { letters = dec.letters(UInt64(v)); stateCache[UInt64(v)] = letters }
+        if v < stateSmall.count, let l = stateSmall[Int(v)] { letters = l }
+        else if let l = stateCache[UInt64(v)] { letters = l }
+        else {
+            letters = dec.letters(UInt64(v))
+            if v < stateSmall.count { stateSmall[Int(v)] = letters } else { stateCache[UInt64(v)] = letters }
+        }
         let at = Int(span.start) + sp.4
         let tailStart = at + sp.5, tailCount = span.end - tailStart
         let newEnd = at + letters.count + tailCount
