@@ -1,7 +1,7 @@
 import XCTest
 import Foundation
 import KSleuth
-import LTTngReader
+@testable import LTTngReader
 import TraceModel
 
 /// CTF traces of the shared corpus read through libbabeltrace2: babeltrace2's event counts, gaps for what the tracer
@@ -160,5 +160,56 @@ final class CTFReaderTests: XCTestCase {
         let s = try StatsCollector.collect(path: pair.path)
         XCTAssertEqual(s.events, 272 + 4000)
         XCTAssertEqual(s.outOfOrder, 0)
+    }
+}
+
+/// Tests that need neither the corpus nor the peers: the prev_state tables and a trace written by the benchmark
+/// generator (python3 only).
+final class CTFGeneratedTests: XCTestCase {
+    func testPrevStateNumbersBecomeTheLettersFtracePrintsForThatKernel() throws {
+        let k415 = try XCTUnwrap(StateDecoder(kernelRelease: "4.15.0-65-generic"))
+        XCTAssertEqual(k415.text(1026), "I", "TASK_UNINTERRUPTIBLE | TASK_NOLOAD (raw p->state) is TASK_IDLE")
+        XCTAssertEqual(k415.text(0x100), "R+", "TASK_REPORT_MAX: preempted")
+        XCTAssertEqual(k415.text(0x80), "I")
+        XCTAssertEqual(k415.text(1), "S")
+        XCTAssertEqual(k415.text(2), "D")
+        XCTAssertEqual(k415.text(0), "R")
+        let k44 = try XCTUnwrap(StateDecoder(kernelRelease: "4.4.3-1-ARCH"))
+        XCTAssertEqual(k44.text(2048), "R+", "4.2-4.7 preempt bit")
+        XCTAssertEqual(k44.text(64), "x")
+        XCTAssertEqual(k44.text(2 | 1024), "D|N")
+        let k310 = try XCTUnwrap(StateDecoder(kernelRelease: "3.10.31-ltsi"))
+        XCTAssertEqual(k310.text(1024), "R+")
+        XCTAssertEqual(k310.text(130), "D|K")
+        let k61 = try XCTUnwrap(StateDecoder(kernelRelease: "6.1.0-13-amd64"))
+        XCTAssertEqual(k61.text(0x40), "P")
+        XCTAssertNil(StateDecoder(kernelRelease: "unknown"))
+    }
+
+    func testGeneratedLTTngTraceReadsWithFtraceNames() throws {
+        guard let python = Tool.find("python3") else { throw XCTSkip("python3 is not installed") }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ksleuth-\(getpid())-genctf")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let gen = Repo.root.appendingPathComponent("Benchmarks/ctfgen.py").path
+        let r = try Tool.run(python, [gen, dir.path, "20000", "2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let s = try StatsCollector.collect(path: dir.path)
+        XCTAssertEqual(s.events, 3 * 8192, "whole packets of 8192 events")
+        XCTAssertEqual(s.description.cpuCount, 2)
+        XCTAssertEqual(s.outOfOrder, 0)
+        XCTAssertEqual(s.prevState.letterForms, ["R", "S", "D", "R+", "I"])
+        XCTAssertEqual(s.tasks[1001]?.comm, "postgres")
+        if let bt = Tool.find("babeltrace2") {
+            XCTAssertEqual(try Tool.run(bt, [dir.path]).stdout.split(separator: "\n").count, s.events)
+        }
+        var reader = try LTTngReader(path: dir.path)
+        let b = try XCTUnwrap(try reader.nextBatch())
+        let sw = try XCTUnwrap(b.events.first { b.name($0) == "sched_switch" })
+        XCTAssertTrue(b.payloadText(sw).hasPrefix("prev_comm=swapper/"), b.payloadText(sw))
+        XCTAssertTrue(b.payloadText(sw).contains(" prev_pid=0 prev_prio=120 prev_state=R next_comm="), b.payloadText(sw))
+        let wake = try XCTUnwrap(b.events.first { b.name($0) == "sched_waking" })
+        let w = try XCTUnwrap(SchedWakeup.decode(b.storage.bytes(wake.payload)))
+        XCTAssertEqual(w.prio, 120)
+        XCTAssertEqual(w.targetCPU, wake.cpu)
     }
 }
