@@ -123,6 +123,9 @@ final class ReaderState {
         var name: Symbol
         var kind: EventKind
         var isSwitch: Bool
+        /// Whether the first event of the class was checked for the LTTng probe shape (`LTTngProbe`).
+        var probeChecked = false
+        var probe: EventKind?
     }
 
     struct TraceInfo {
@@ -292,9 +295,21 @@ final class ReaderState {
                     if pid == Event.unknownPID { pid = c.pid; if info.procname == nil { comm = c.comm } }
                     else if c.pid == pid && info.procname == nil { comm = c.comm }
                 }
-                let kind = ci.kind
+                var kind = ci.kind
                 if ci.isSwitch {
                     span = rewriteSwitch(storage, span, ti, &pid, &comm, cpu: cpu)
+                } else if ti.lttng && (!ci.probeChecked || ci.probe != nil) {
+                    var c = ci
+                    if !c.probeChecked, let ec = info.event_class {
+                        c.probeChecked = true
+                        c.probe = LTTngProbe.kind(storage.bytes(span), name: storage.symbolsName(c.name, interner))
+                        classes[ec] = c
+                        lastClass = (ec, c)
+                    }
+                    if let pk = c.probe, let n = LTTngProbe.rewrite(storage.base + Int(span.start), span.count) {
+                        kind = pk
+                        span.count = UInt32(n)
+                    }
                 }
                 used = span.end
                 ordinal += 1
@@ -476,4 +491,47 @@ struct StateDecoder {
 
 func cString(_ a: [CChar]) -> String {
     String(decoding: a.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// LTTng kernel probes (`lttng enable-event -k --probe SYM name`, `--function SYM name`) record only addresses:
+/// a kprobe event holds `ip`, a kretprobe's `name_entry` / `name_return` hold `ip` (the function) and
+/// `parent_ip` (the caller). They become the shapes trace-cmd prints without symbols, `(0xADDR)` and
+/// `(0xFUNC <- 0xCALLER)`, which `ProbeSite` reads as addresses (CTF carries no kallsyms to name them).
+enum LTTngProbe {
+    static func kind(_ payload: UnsafeRawBufferPointer, name: String) -> EventKind? {
+        let text = String(decoding: payload, as: UTF8.self)
+        let parts = text.split(separator: " ")
+        func hex(_ p: Substring, _ key: String) -> Bool {
+            p.hasPrefix(key + "=0x") && p.dropFirst(key.count + 3).allSatisfy(\.isHexDigit) && p.count > key.count + 3
+        }
+        if parts.count == 1, hex(parts[0], "ip") { return .kprobe }
+        if parts.count == 2, hex(parts[0], "ip"), hex(parts[1], "parent_ip") {
+            return name.hasSuffix("_return") ? .kretprobe : .kprobe
+        }
+        return nil
+    }
+
+    /// Rewrites `ip=0xA` to `(0xA)` and `ip=0xA parent_ip=0xB` to `(0xA <- 0xB)` in place (never longer);
+    /// returns the new length, nil when the payload does not have that shape.
+    static func rewrite(_ p: UnsafeMutableRawPointer, _ count: UInt32) -> Int? {
+        let b = UnsafeRawBufferPointer(start: p, count: Int(count))
+        let text = String(decoding: b, as: UTF8.self)
+        let parts = text.split(separator: " ")
+        var out: String
+        if parts.count == 1, parts[0].hasPrefix("ip=") {
+            out = "(" + parts[0].dropFirst(3) + ")"
+        } else if parts.count == 2, parts[0].hasPrefix("ip="), parts[1].hasPrefix("parent_ip=") {
+            out = "(" + parts[0].dropFirst(3) + " <- " + parts[1].dropFirst(10) + ")"
+        } else {
+            return nil
+        }
+        let bytes = Array(out.utf8)
+        guard bytes.count <= Int(count) else { return nil }
+        bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        return bytes.count
+    }
+}
+
+extension ByteStorage {
+    func symbolsName(_ s: Symbol, _ interner: ByteInterner) -> String { interner.table[s] }
 }

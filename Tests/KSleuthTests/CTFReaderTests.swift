@@ -213,3 +213,29 @@ final class CTFGeneratedTests: XCTestCase {
         XCTAssertEqual(w.targetCPU, wake.cpu)
     }
 }
+
+final class LTTngProbeTests: XCTestCase {
+    func testLTTngProbeEventsTakeTheShapeProbeSiteReads() throws {
+        func run(_ text: String, name: String) -> (EventKind?, String?, ProbeSite?) {
+            var bytes = Array(text.utf8)
+            return bytes.withUnsafeMutableBytes { b in
+                let kind = LTTngProbe.kind(UnsafeRawBufferPointer(b), name: name)
+                guard let n = LTTngProbe.rewrite(b.baseAddress!, UInt32(b.count)) else { return (kind, nil, nil) }
+                let out = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(b)[0..<n])
+                return (kind, String(decoding: out, as: UTF8.self), ProbeSite.parse(out))
+            }
+        }
+        let k = run("ip=0xffffffff8b96e720", name: "dsplice")
+        XCTAssertEqual(k.0, .kprobe)
+        XCTAssertEqual(k.1, "(0xffffffff8b96e720)")
+        XCTAssertEqual(k.2?.address, 0xffffffff8b96e720)
+        let r = run("ip=0xffffffff8b96e720 parent_ip=0xffffffff8b9f1343", name: "dsplice_return")
+        XCTAssertEqual(r.0, .kretprobe)
+        XCTAssertEqual(r.1, "(0xffffffff8b96e720 <- 0xffffffff8b9f1343)")
+        XCTAssertEqual(r.2?.address, 0xffffffff8b96e720)
+        XCTAssertEqual(r.2?.callerAddress, 0xffffffff8b9f1343)
+        XCTAssertEqual(run("ip=0xffffffff8b96e720 parent_ip=0xffffffff8b9f1343", name: "dsplice_entry").0, .kprobe)
+        XCTAssertNil(run("vec=4", name: "irq_softirq_entry").0)
+        XCTAssertNil(run("ip=12 other=3", name: "x").0)
+    }
+}
