@@ -6,6 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <ctype.h>
 
 #define KS_VERIFY 8           // records of each type rendered both ways
 #define KS_MEMO_MAX 4096      // values remembered per group
@@ -32,11 +37,19 @@ typedef struct compiled {
     seg *segs;
 } compiled;
 
+typedef struct printk_fmt {
+    uint64_t addr;
+    char *fmt;
+    int state;      // 0 unverified, >0 records verified, -1 fallback
+} printk_fmt;
+
 struct ks_fast {
     struct tep_handle *tep;
     compiled *by_id;
     int cap;
     int long_size;
+    printk_fmt *printk;     // sorted by addr
+    int nprintk;
 };
 
 ks_fast *ks_fast_create(struct tep_handle *tep) {
@@ -59,6 +72,8 @@ void ks_fast_destroy(ks_fast *f) {
         free(c->segs);
     }
     free(f->by_id);
+    for (int i = 0; i < f->nprintk; i++) free(f->printk[i].fmt);
+    free(f->printk);
     free(f);
 }
 
@@ -351,6 +366,8 @@ static void full_print(struct tep_handle *tep, struct trace_seq *seq, struct tep
     trace_seq_terminate(seq);
 }
 
+int ks_fast_render_bprint(ks_fast *f, struct tep_event *ev, struct tep_record *r, char *buf, int cap, struct trace_seq *seq);
+
 int ks_fast_render(ks_fast *f, struct tep_event *ev, struct tep_record *r, char *buf, int cap, struct trace_seq *seq) {
     int id = ev->id;
     if (id < 0 || id > 1 << 20) return -1;
@@ -361,6 +378,7 @@ int ks_fast_render(ks_fast *f, struct tep_event *ev, struct tep_record *r, char 
         memset(f->by_id + f->cap, 0, (size_t)(n - f->cap) * sizeof(compiled));
         f->cap = n;
     }
+    if (ev->flags & TEP_EVENT_FL_ISBPRINT) return ks_fast_render_bprint(f, ev, r, buf, cap, seq);
     compiled *c = &f->by_id[id];
     if (c->state == 0) compile(f, ev, c);
     if (c->state < 0) return -1;
@@ -383,4 +401,207 @@ int ks_fast_render(ks_fast *f, struct tep_event *ev, struct tep_record *r, char 
     o.len = 0; o.full = 0;
     if (render(f, c, r, &o) != 0) return -1;
     return o.len;
+}
+
+/* ---- trace_printk (bprint) records ------------------------------------------------------------------------ */
+
+static int cmp_printk(const void *a, const void *b) {
+    uint64_t x = ((const printk_fmt *)a)->addr, y = ((const printk_fmt *)b)->addr;
+    return x < y ? -1 : x > y;
+}
+
+/// `0xADDR : "format"` lines, as the .dat stores them.
+static void parse_printk(ks_fast *f, const char *p, size_t n) {
+    const char *end = p + n;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol) eol = end;
+        char *colon = memchr(p, ':', (size_t)(eol - p));
+        const char *q1 = colon ? memchr(colon, '"', (size_t)(eol - colon)) : NULL;
+        const char *q2 = eol;
+        while (q2 > p && q2[-1] != '"') q2--;
+        if (colon && q1 && q2 - 1 > q1) {
+            uint64_t addr = strtoull(p, NULL, 16);
+            size_t len = (size_t)(q2 - 1 - (q1 + 1));
+            char *fmt = malloc(len + 1);
+            size_t k = 0;
+            for (size_t i = 0; i < len; i++) {
+                char c = q1[1 + i];
+                if (c == '\\' && i + 1 < len) {
+                    char d = q1[2 + i++];
+                    c = d == 'n' ? '\n' : d == 't' ? '\t' : d;
+                }
+                fmt[k++] = c;
+            }
+            fmt[k] = 0;
+            f->printk = realloc(f->printk, (size_t)(f->nprintk + 1) * sizeof(printk_fmt));
+            f->printk[f->nprintk++] = (printk_fmt){ addr, fmt, 0 };
+        }
+        p = eol + 1;
+    }
+    qsort(f->printk, (size_t)f->nprintk, sizeof(printk_fmt), cmp_printk);
+}
+
+int ks_fast_load_printk(ks_fast *f, const char *path) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size < 64) { close(fd); return -1; }
+    size_t size = (size_t)st.st_size;
+    const unsigned char *d = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (d == MAP_FAILED) return -1;
+    int ok = -1;
+    size_t pos = 10;
+    int big = 0;
+#define NEED(n) do { if (pos + (n) > size) goto done; } while (0)
+#define NUM(n) (tep_read_number(f->tep, d + pos, (n)))
+    if (memcmp(d, "\x17\x08" "Dtracing", 10) != 0 || d[10] != '6' || d[11] != 0) goto done;
+    pos = 12;
+    NEED(6);
+    big = d[pos];
+    (void)big;
+    pos += 6;
+    NEED(12);
+    if (memcmp(d + pos, "header_page", 12) != 0) goto done;
+    pos += 12; NEED(8); pos += 8 + NUM(8);
+    NEED(13);
+    if (memcmp(d + pos, "header_event", 13) != 0) goto done;
+    pos += 13; NEED(8); pos += 8 + NUM(8);
+    NEED(4);
+    { unsigned long long count = NUM(4); pos += 4;
+      for (unsigned long long i = 0; i < count; i++) { NEED(8); pos += 8 + NUM(8); } }
+    NEED(4);
+    { unsigned long long systems = NUM(4); pos += 4;
+      for (unsigned long long s = 0; s < systems; s++) {
+          const unsigned char *z = memchr(d + pos, 0, size - pos);
+          if (!z) goto done;
+          pos = (size_t)(z - d) + 1;
+          NEED(4);
+          unsigned long long count = NUM(4); pos += 4;
+          for (unsigned long long i = 0; i < count; i++) { NEED(8); pos += 8 + NUM(8); }
+      } }
+    NEED(4); pos += 4 + NUM(4);            // kallsyms
+    NEED(4);
+    { unsigned long long n = NUM(4); pos += 4; NEED(n); parse_printk(f, (const char *)d + pos, n); ok = 0; }
+#undef NEED
+#undef NUM
+done:
+    munmap((void *)d, size);
+    return ok;
+}
+
+static printk_fmt *find_printk(ks_fast *f, uint64_t addr) {
+    int lo = 0, hi = f->nprintk - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (f->printk[mid].addr == addr) return &f->printk[mid];
+        if (f->printk[mid].addr < addr) lo = mid + 1; else hi = mid - 1;
+    }
+    return NULL;
+}
+
+/// `%ps` of an address: the function's name, or 0xADDR.
+static void put_sym(ks_fast *f, struct out *o, uint64_t addr) {
+    const char *name = tep_find_function(f->tep, addr);
+    if (name) { put(o, name, (int)strlen(name)); return; }
+    char b[32];
+    int n = snprintf(b, sizeof b, "0x%llx", (unsigned long long)addr);
+    put(o, b, n);
+}
+
+/// Renders a bprint record the way libtraceevent does (`%ps: ` + the format applied to the binary arguments);
+/// 1 when the format uses something not handled here.
+static int render_bprint(ks_fast *f, struct tep_event *ev, struct tep_record *r, printk_fmt *pf, struct out *o) {
+    struct tep_format_field *ipf = tep_find_field(ev, "ip"), *buf = tep_find_field(ev, "buf");
+    if (!ipf || !buf) return 1;
+    put_sym(f, o, read_field(f, ipf, r));
+    put(o, ": ", 2);
+    const char *bptr = (const char *)r->data + buf->offset;
+    const char *bend = (const char *)r->data + r->size;
+    for (const char *p = pf->fmt; *p; ) {
+        if (*p != '%') {
+            const char *e = p;
+            while (*e && *e != '%') e++;
+            put(o, p, (int)(e - p));
+            p = e;
+            continue;
+        }
+        if (p[1] == '%') { put(o, "%", 1); p += 2; continue; }
+        const char *start = p++;
+        while (*p && strchr("-+ #0", *p)) p++;
+        while (isdigit((unsigned char)*p)) p++;
+        if (*p == '.') { p++; while (isdigit((unsigned char)*p)) p++; }
+        int ls = 0;
+        while (*p == 'l') { ls++; p++; }
+        if (*p == 'L') { ls = 2; p++; }
+        else if (*p == 'z' || *p == 'Z') { ls = 1; p++; }
+        char conv = *p;
+        if (!conv) return 1;
+        p++;
+        char spec[32];
+        int speclen = (int)(p - start);
+        if (speclen > 20) return 1;
+        if (conv == 's') {
+            memcpy(spec, start, (size_t)speclen);
+            spec[speclen] = 0;
+            const char *z = memchr(bptr, 0, (size_t)(bend - bptr > 0 ? bend - bptr : 0));
+            if (!z) return 1;
+            if (speclen == 2) put(o, bptr, (int)(z - bptr));
+            else { char b[512]; int n = snprintf(b, sizeof b, spec, bptr); if (n >= (int)sizeof b) return 1; put(o, b, n); }
+            bptr = z + 1;
+            continue;
+        }
+        int ptr_sym = 0;
+        if (conv == 'p') {
+            ls = 1;
+            if (*p == 's' || *p == 'S') { ptr_sym = *p == 'S' ? 2 : 1; p++; }
+            else if (isalnum((unsigned char)*p)) return 1;
+        } else if (!strchr("diuxXo", conv)) {
+            return 1;
+        }
+        int vsize = ls == 0 ? 4 : ls == 1 ? f->long_size : 8;
+        bptr = (const char *)(((uintptr_t)bptr + 3) & ~(uintptr_t)3);
+        if (bptr + vsize > bend) return 1;
+        uint64_t val = tep_read_number(f->tep, bptr, vsize);
+        bptr += vsize;
+        if (conv == 'p') {
+            if (ptr_sym == 1) { put_sym(f, o, val); continue; }
+            if (ptr_sym == 2) return 1;   // %pS prints an offset: leave it to libtraceevent
+            char b[32];
+            int n = snprintf(b, sizeof b, "0x%llx", (unsigned long long)val);
+            put(o, b, n);
+            continue;
+        }
+        // The spec without its length modifier, as long long.
+        size_t k = 0;
+        for (const char *c = start; c < p - 1 && k < 20; c++) if (*c != 'l' && *c != 'L' && *c != 'z' && *c != 'Z') spec[k++] = *c;
+        spec[k++] = 'l'; spec[k++] = 'l'; spec[k++] = conv; spec[k] = 0;
+        long long sv = vsize == 4 ? (long long)(int32_t)val : (long long)val;
+        unsigned long long uv = vsize == 4 ? (unsigned long long)(uint32_t)val : (unsigned long long)val;
+        char b[64];
+        int n = (conv == 'd' || conv == 'i') ? snprintf(b, sizeof b, spec, sv) : snprintf(b, sizeof b, spec, uv);
+        if (n >= (int)sizeof b) return 1;
+        put(o, b, n);
+    }
+    return 0;
+}
+
+int ks_fast_render_bprint(ks_fast *f, struct tep_event *ev, struct tep_record *r, char *buf, int cap, struct trace_seq *seq) {
+    if (!f->nprintk || !(ev->flags & TEP_EVENT_FL_ISBPRINT)) return -1;
+    struct tep_format_field *ff = tep_find_field(ev, "fmt");
+    if (!ff) return -1;
+    printk_fmt *pf = find_printk(f, read_field(f, ff, r));
+    if (!pf || pf->state < 0) return -1;
+    struct out o = { buf, 0, cap, 0 };
+    if (render_bprint(f, ev, r, pf, &o) != 0 || o.full) { if (!o.full) pf->state = -1; return -1; }
+    int len = o.len;
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ')) len--;
+    if (pf->state >= KS_VERIFY) return len;
+    full_print(f->tep, seq, r);
+    int flen = (int)seq->len;
+    while (flen > 0 && (seq->buffer[flen - 1] == '\n' || seq->buffer[flen - 1] == ' ')) flen--;
+    if (flen != len || memcmp(buf, seq->buffer, (size_t)len) != 0) { pf->state = -1; return -1; }
+    pf->state++;
+    return len;
 }

@@ -165,7 +165,7 @@ final class DatHandle {
     private var comms: [Int32: Symbol] = [:]
     private var seq = trace_seq()
     private var scratch: [UInt8] = []
-    private let fast: OpaquePointer
+    let fast: OpaquePointer
     private let fastBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: DatHandle.fastCapacity)
     static let fastCapacity = 64 << 10
 
@@ -387,6 +387,7 @@ final class DatFile {
                 "truncated or corrupt trace-cmd .dat file: libtracecmd could not read its headers")
         }
         let top = DatHandle(input: input, owned: true)
+        _ = ks_fast_load_printk(top.fast, path)
         handles.append(top)
         version = Int(tracecmd_get_in_file_version(input))
         cpus = Int(tracecmd_cpus(input))

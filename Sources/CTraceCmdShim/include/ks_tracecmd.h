@@ -24,4 +24,9 @@ void ks_fast_destroy(ks_fast *f);
 int ks_fast_render(ks_fast *f, struct tep_event *event, struct tep_record *record, char *buf, int cap,
                    struct trace_seq *seq);
 
+/// Loads the trace_printk formats of a v6 `.dat` (libtraceevent has no public lookup for them) so that `bprint`
+/// records are rendered here too, checked against tep_print_event for the first records of each format.
+/// 0 when loaded; -1 otherwise (bprint records then go to tep_print_event).
+int ks_fast_load_printk(ks_fast *f, const char *path);
+
 #endif
