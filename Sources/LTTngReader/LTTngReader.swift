@@ -36,6 +36,7 @@ public struct LTTngReader: TraceSource {
         guard !traces.isEmpty else {
             throw TraceInputError(path: path, message: "no CTF trace here (no directory below it holds a `metadata` file)")
         }
+        for t in traces { try LTTngReader.checkMetadata(trace: t, path: path) }
         state = ReaderState(batchBytes: max(batchBytes, 256 << 10))
         try state.open(traces, muxer: true, path: path)
         description.format = "CTF"
@@ -68,6 +69,41 @@ public struct LTTngReader: TraceSource {
             found += discover(sub, depth: depth - 1)
         }
         return found
+    }
+
+    /// libbabeltrace2 2.0 loops forever on packetized metadata whose last packet is cut short, so the packets are
+    /// walked first: each must fit in the file.
+    static func checkMetadata(trace: String, path: String) throws {
+        let file = trace + "/metadata"
+        let fd = open(file, O_RDONLY)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return }
+        let size = Int(st.st_size)
+        var header = [UInt8](repeating: 0, count: 37)
+        var offset = 0
+        while offset < size {
+            let n = header.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, 37, off_t(offset)) }
+            let le = n >= 4 && header[0] == 0x57 && header[1] == 0x1D && header[2] == 0xD1 && header[3] == 0x75
+            let be = n >= 4 && header[0] == 0x75 && header[1] == 0xD1 && header[2] == 0x1D && header[3] == 0x57
+            if offset == 0 && !le && !be { return }   // text metadata: babeltrace2 reports its errors itself
+            func u32(_ at: Int) -> Int {
+                let b = header[at..<(at + 4)].map { UInt32($0) }
+                return Int(le ? b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24 : b[3] | b[2] << 8 | b[1] << 16 | b[0] << 24)
+            }
+            guard n == 37, le || be else {
+                throw TraceInputError(path: path, message:
+                    "truncated CTF metadata: \(file) has a partial packet header at byte \(offset)")
+            }
+            let content = u32(24) / 8, packet = u32(28) / 8
+            guard packet >= 37, content <= packet, offset + packet <= size else {
+                throw TraceInputError(path: path, message:
+                    "truncated CTF metadata: the packet at byte \(offset) of \(file) needs \(packet) bytes, "
+                    + "\(size - offset) are left")
+            }
+            offset += packet
+        }
     }
 
     public mutating func nextBatch() throws -> EventBatch? {

@@ -133,6 +133,23 @@ final class CTFReaderTests: XCTestCase {
         XCTAssertEqual(r2.stderr.filter { $0 == "\n" }.count, 1, r2.stderr)
     }
 
+    /// libbabeltrace2 2.0 never returns on packetized metadata cut inside a packet; ksleuth checks the packets first.
+    func testTruncatedPacketizedMetadataIsAOneLineErrorNotAHang() throws {
+        let src = try Repo.corpus("traces/ctf/babeltrace/lttng-tracefile-rotation-kernel")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ksleuth-\(getpid())-cutmeta")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for name in try FileManager.default.contentsOfDirectory(atPath: src.path) where !name.hasPrefix("index") {
+            let data = try Data(contentsOf: src.appendingPathComponent(name))
+            try (name == "metadata" ? data.prefix(data.count * 6 / 21) : data).write(to: dir.appendingPathComponent(name))
+        }
+        let r = try runKsleuth(["stats", dir.path])
+        XCTAssertEqual(r.status, 2, r.stdout)
+        XCTAssertEqual(r.stderr.filter { $0 == "\n" }.count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("truncated CTF metadata"), r.stderr)
+    }
+
     func testDirectoryWithoutTraceIsAOneLineErrorWithExitStatus2() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ksleuth-\(getpid())-empty/sub")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
