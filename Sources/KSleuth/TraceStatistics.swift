@@ -75,7 +75,8 @@ public struct TraceStatistics: Sendable {
         var last = lastTimestamp ?? .min
         var kindCounts = [Int](repeating: 0, count: EventKind.allCases.count)
         var cpuCounts = [Int](repeating: 0, count: 64)
-        if let maxPid = batch.events.lazy.map(\.pid).max(), maxPid >= 0, maxPid < Self.pidTableLimit,
+        // The largest pid the table will index (larger ones, e.g. from a corrupt record, go to `bigPids`).
+        if let maxPid = batch.events.lazy.map(\.pid).filter({ $0 < Self.pidTableLimit }).max(), maxPid >= 0,
            Int(maxPid) >= pidEvents.count {
             let n = max(Int(maxPid) + 1, pidEvents.count * 2, 1024)
             pidEvents += Array(repeating: 0, count: n - pidEvents.count)

@@ -178,3 +178,21 @@ enum Tool {
                              stderr: String(decoding: e, as: UTF8.self))
     }
 }
+
+/// A corrupt `.dat` record can carry any pid; statistics must not index past their pid table.
+final class HugePidStatisticsTests: XCTestCase {
+    func testABatchWithAPidBeyondPidMaxStillCountsTheOthers() throws {
+        var interner = ByteInterner()
+        let name = interner.intern("sched_switch"), comm = interner.intern("task")
+        let events = [Int32(5000), 1 << 30, 7].map {
+            Event(timestamp: 1, lineNumber: 1, byteOffset: 0, cpu: 0, pid: $0, comm: comm, name: name, kind: .tracepoint,
+                  payload: .empty)
+        }
+        var s = TraceStatistics(input: "mem")
+        s.add(EventBatch(storage: ByteStorage(capacity: 1), events: events, symbols: interner.table))
+        s.finish(description: TraceDescription())
+        XCTAssertEqual(s.tasks[5000]?.events, 1)
+        XCTAssertEqual(s.tasks[1 << 30]?.events, 1)
+        XCTAssertEqual(s.tasks[7]?.events, 1)
+    }
+}
