@@ -39,7 +39,7 @@ struct ks_sink {
 };
 
 /// The deepest cause of the current error (cause 0: where the problem was found, e.g. a bad packet or metadata
-/// line), on one line. Returns 1 when a cause comes from the muxer (the trace's streams go back in time).
+/// line), on one line. Returns 1 when that cause is the muxer (the trace's streams go back in time).
 static int take_error(char *err, size_t len, const char *fallback) {
     const bt_error *e = bt_current_thread_take_error();
     if (!e) { snprintf(err, len, "%s", fallback); return 0; }
@@ -47,9 +47,10 @@ static int take_error(char *err, size_t len, const char *fallback) {
     const char *msg = n > 0 ? bt_error_cause_get_message(bt_error_borrow_cause_by_index(e, 0)) : NULL;
     snprintf(err, len, "%s", msg && *msg ? msg : fallback);
     for (char *p = err; *p; p++) if (*p == '\n' || *p == '\t') *p = ' ';
+    // The muxer's own refusal is the deepest cause; an upstream decoding error merely passes through it.
     int muxer = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        const bt_error_cause *c = bt_error_borrow_cause_by_index(e, i);
+    if (n > 0) {
+        const bt_error_cause *c = bt_error_borrow_cause_by_index(e, 0);
         if (bt_error_cause_get_actor_type(c) == BT_ERROR_CAUSE_ACTOR_TYPE_COMPONENT) {
             const char *cls = bt_error_cause_component_actor_get_component_class_name(c);
             if (cls && strcmp(cls, "muxer") == 0) muxer = 1;

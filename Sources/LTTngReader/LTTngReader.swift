@@ -228,9 +228,7 @@ final class ReaderState {
             if let f = pendingFailure { pendingFailure = nil; throw f }
             return try readBatch(path: path, limitEvents: LTTngReader.maxBatchEvents, skipping: false)
         } catch let f as BTFailure {
-            guard muxed, f.muxer else {
-                throw TraceInputError(path: path, message: "unreadable CTF trace: \(f.message)")
-            }
+            guard muxed, f.muxer else { return try stop(f, path: path) }
             // The muxer met a stream going back in time (overlapping packets). Read every stream on its own,
             // skip what was already delivered, and merge the rest by timestamp.
             warnings.append("packets overlap in time (babeltrace2's muxer refuses this trace): streams read one by one "
@@ -240,10 +238,29 @@ final class ReaderState {
             finished = false
             var rest: [EventBatch] = []
             let first = ordinal
-            while let b = try readBatch(path: path, limitEvents: Int.max, skipping: true) { rest.append(b) }
+            do {
+                while let b = try readBatch(path: path, limitEvents: Int.max, skipping: true) {
+                    rest.append(b)
+                    if let f = pendingFailure { pendingFailure = nil; throw f }
+                }
+            } catch let f as BTFailure {
+                if rest.isEmpty && first == 0 { throw TraceInputError(path: path, message: "unreadable CTF trace: \(f.message)") }
+                _ = try stop(f, path: path)
+            }
             fallback = Self.sortedByTime(rest, firstOrdinal: first)
             return fallback.isEmpty ? nil : fallback.removeFirst()
         }
+    }
+
+    /// A babeltrace2 error: before any event, the trace is unreadable; after some, reading stops there with a
+    /// warning (a corrupt packet in the middle of a capture should not hide everything before it).
+    private func stop(_ f: BTFailure, path: String) throws -> EventBatch? {
+        guard ordinal > 0 else { throw TraceInputError(path: path, message: "unreadable CTF trace: \(f.message)") }
+        warnings.append("reading stopped after event \(ordinal) at a part of the trace babeltrace2 cannot decode "
+                        + "(\(f.message)); later events are missing")
+        finished = true
+        pendingIndex = pendingCount
+        return nil
     }
 
     /// Merges batches read stream by stream into one batch in timestamp order (stable: a stream's own order is kept

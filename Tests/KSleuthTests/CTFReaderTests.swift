@@ -150,6 +150,34 @@ final class CTFReaderTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("truncated CTF metadata"), r.stderr)
     }
 
+    /// A stream corrupted in the middle: the events before the damage are kept, with a warning saying where
+    /// reading stopped (babeltrace2 itself prints them, then fails).
+    func testCorruptStreamKeepsTheEventsBeforeTheDamage() throws {
+        let src = try Repo.corpus("traces/ctf/babeltrace/lttng-tracefile-rotation-kernel")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ksleuth-\(getpid())-corrupt")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for name in try FileManager.default.contentsOfDirectory(atPath: src.path) where !name.hasPrefix("index") {
+            var data = try Data(contentsOf: src.appendingPathComponent(name))
+            if name == "mychan_0_1" {
+                for i in stride(from: data.count / 2, to: min(data.count / 2 + 4096, data.count), by: 7) { data[i] = 0xEE }
+            }
+            try data.write(to: dir.appendingPathComponent(name))
+        }
+        let r = try runKsleuth(["stats", "--json", dir.path])
+        XCTAssertTrue(r.status == 0 || r.status == 2, "exit \(r.status): \(r.stderr)")
+        if r.status == 2 {
+            XCTAssertEqual(r.stderr.filter { $0 == "\n" }.count, 1, r.stderr)
+        } else {
+            let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            let events = json?["events"] as? Int ?? 0
+            let warnings = json?["warnings"] as? [String] ?? []
+            XCTAssertGreaterThan(events, 0)
+            if events < 12305 { XCTAssertTrue(warnings.contains { $0.contains("reading stopped") }, "\(warnings)") }
+        }
+    }
+
     func testDirectoryWithoutTraceIsAOneLineErrorWithExitStatus2() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ksleuth-\(getpid())-empty/sub")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
