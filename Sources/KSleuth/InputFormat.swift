@@ -60,7 +60,9 @@ public enum InputFormat: Equatable, Sendable {
             let version = head.count > 11 ? Int(String(decoding: head[10...].prefix(while: { $0 != 0 }), as: UTF8.self)) : nil
             return .traceCmdDat(version: version)
         }
-        if starts([0xC1, 0x1F, 0xFC, 0xC1]) || starts([0xC1, 0xFC, 0x1F, 0xC1]) || starts(Array("/* CTF ".utf8)) {
+        // CTF: a stream packet (0xC1FC1FC1), a metadata packet (0x75D11D57), either byte order, or text metadata.
+        if starts([0xC1, 0x1F, 0xFC, 0xC1]) || starts([0xC1, 0xFC, 0x1F, 0xC1]) || starts([0x57, 0x1D, 0xD1, 0x75])
+            || starts([0x75, 0xD1, 0x1D, 0x57]) || starts(Array("/* CTF ".utf8)) {
             return .ctf
         }
         if starts(Array("TRACE:\n".utf8) + [0x78]) { return .compressed("zlib (Android atrace)") }

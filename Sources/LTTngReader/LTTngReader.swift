@@ -48,8 +48,10 @@ public struct LTTngReader: TraceSource {
         var st = stat()
         guard stat(path, &st) == 0 else { return [] }
         if (st.st_mode & S_IFMT) != S_IFDIR {
-            let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-            return path.hasSuffix("metadata") ? [dir.isEmpty ? "/" : dir] : []
+            // A file of a trace (its `metadata` or a stream file) stands for the trace directory holding it.
+            var dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+            if dir.isEmpty { dir = "/" }
+            return access(dir + "/metadata", F_OK) == 0 ? [dir] : []
         }
         if access(path + "/metadata", F_OK) == 0 { return [path] }
         guard depth > 0, let d = opendir(path) else { return [] }

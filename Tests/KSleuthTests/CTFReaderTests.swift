@@ -189,6 +189,20 @@ final class CTFReaderTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("no trace in it"), r.stderr)
     }
 
+    /// A trace's `metadata` file (packetized or text) or one of its stream files stands for the whole trace.
+    func testAFileOfATraceStandsForItsTrace() throws {
+        for (trace, events) in [("tracecompass-test-traces/many-threads", 240_644), ("babeltrace/multi-domains-ust", 4000)] {
+            let dir = try Repo.corpus("traces/ctf/" + trace)
+            let stream = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir.path)
+                .sorted().first { $0 != "metadata" && $0 != "index" })
+            for file in ["metadata", stream] {
+                let path = dir.appendingPathComponent(file).path
+                XCTAssertEqual(try InputFormat.detect(path: path), .ctf, path)
+                XCTAssertEqual(try StatsCollector.collect(path: path).events, events, path)
+            }
+        }
+    }
+
     /// Like the babeltrace2 CLI, a directory holding several traces below it is read as one input.
     func testADirectoryOfTracesIsDiscovered() throws {
         let root = try Repo.corpus("traces/ctf/babeltrace")
