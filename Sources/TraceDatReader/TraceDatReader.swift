@@ -449,14 +449,6 @@ enum DatLayout {
     /// A v6 file ends with `flyrecord\0` and one (offset, size) pair of 64-bit integers per CPU, then the CPU data;
     /// every CPU's data must lie inside the file. (v7 keeps them in sections libtracecmd checks itself.)
     static func checkV6(path: String) throws {
-        guard let head = tracecmd_open_head(path, Int32(TRACECMD_FL_LOAD_NO_PLUGINS.rawValue)) else {
-            throw TraceInputError(path: path, message:
-                "truncated or corrupt trace-cmd .dat file: libtracecmd could not read its headers")
-        }
-        defer { tracecmd_close(head) }
-        guard tracecmd_get_in_file_version(head) < 7 else { return }
-        let cpus = Int(tracecmd_cpus(head))
-        let bigEndian = tep_is_file_bigendian(tracecmd_get_tep(head))
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { return }
         defer { close(fd) }
@@ -465,28 +457,39 @@ enum DatLayout {
         let size = Int(st.st_size)
         guard let m = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), m != MAP_FAILED else { return }
         defer { munmap(m, size) }
+        let bytes = UnsafeRawBufferPointer(start: m, count: size)
+        // `\x17\x08Dtracing` `6\0`, then the endianness byte (1: big-endian). Other versions: libtracecmd checks.
+        guard size > 13, bytes[10] == UInt8(ascii: "6"), bytes[11] == 0 else { return }
+        let bigEndian = bytes[12] != 0
         let marker: StaticString = "flyrecord"  // and its NUL: StaticString is NUL-terminated
-        guard let hit = find(UnsafeRawBufferPointer(start: m, count: size),
-                             UnsafeRawBufferPointer(start: marker.utf8Start, count: marker.utf8CodeUnitCount + 1)) else {
+        guard let hit = find(bytes, UnsafeRawBufferPointer(start: marker.utf8Start, count: marker.utf8CodeUnitCount + 1)) else {
             throw TraceInputError(path: path, message:
                 "truncated trace-cmd .dat file: no CPU data section (file ends at byte \(size))")
         }
-        var at = hit + marker.utf8CodeUnitCount + 1
-        func u64() -> UInt64? {
+        let table = hit + marker.utf8CodeUnitCount + 1
+        func u64(_ at: Int) -> UInt64? {
             guard at + 8 <= size else { return nil }
             let v = UnsafeRawPointer(m).loadUnaligned(fromByteOffset: at, as: UInt64.self)
-            at += 8
             return bigEndian ? v.byteSwapped : v
         }
-        for cpu in 0..<cpus {
-            guard let offset = u64(), let length = u64() else {
-                throw TraceInputError(path: path, message:
-                    "truncated trace-cmd .dat file: the CPU table stops at CPU \(cpu) of \(cpus) (file ends at byte \(size))")
-            }
-            if length > 0 && offset &+ length > UInt64(size) {
+        // One (offset, size) pair per CPU; the CPUs' data follow the table back to back, so the table is the run
+        // of contiguous entries (what follows it up to the first page is padding).
+        guard let first = u64(table), u64(table + 8) != nil else {
+            throw TraceInputError(path: path, message:
+                "truncated trace-cmd .dat file: the CPU table is cut short (file ends at byte \(size))")
+        }
+        var expected = first
+        var at = table
+        var cpu = 0
+        while cpu < 4096, let offset = u64(at), let length = u64(at + 8), offset == expected,
+              UInt64(at + 16) <= first {
+            if offset &+ length > UInt64(size) {
                 throw TraceInputError(path: path, message:
                     "truncated trace-cmd .dat file: CPU \(cpu) data needs \(offset &+ length) bytes, the file has \(size)")
             }
+            expected = offset &+ length
+            at += 16
+            cpu += 1
         }
     }
 
