@@ -357,7 +357,7 @@ final class ReaderState {
                     var c = ci
                     if !c.probeChecked, let ec = info.event_class {
                         c.probeChecked = true
-                        c.probe = LTTngProbe.kind(storage.bytes(span), name: storage.symbolsName(c.name, interner))
+                        c.probe = LTTngProbe.kind(storage.bytes(span), name: interner.table[c.name])
                         classes[ec] = c
                         lastClass = (ec, c)
                     }
@@ -585,8 +585,4 @@ enum LTTngProbe {
         bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         return bytes.count
     }
-}
-
-extension ByteStorage {
-    func symbolsName(_ s: Symbol, _ interner: ByteInterner) -> String { interner.table[s] }
 }
