@@ -23,14 +23,28 @@ let package = Package(
         .target(name: "TraceModel"),
         // ftrace text: tracefs trace / trace_pipe, trace-cmd report, every kernel-era variant.
         .target(name: "FtraceText", dependencies: ["TraceModel"]),
+        // trace-cmd .dat (v6, v7 compressed) through libtracecmd / libtraceevent.
+        .systemLibrary(name: "CTraceCmd", pkgConfig: "libtracecmd", providers: [.apt(["libtracecmd-dev", "libtraceevent-dev"])]),
+        .target(name: "CTraceCmdShim", dependencies: ["CTraceCmd"]),
+        .target(name: "TraceDatReader", dependencies: ["CTraceCmd", "CTraceCmdShim", "TraceModel"],
+                // The per-record loop touches the reader's class state millions of times; the accesses are
+                // single-threaded by construction, and the dynamic exclusivity checks cost ~10% of the read.
+                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
+        // CTF (LTTng, perf -> CTF) through libbabeltrace2; the C shim builds the graph and renders fields.
+        .systemLibrary(name: "CBabeltrace2", pkgConfig: "babeltrace2", providers: [.apt(["libbabeltrace2-dev"])]),
+        .target(name: "CBabeltrace2Shim", dependencies: ["CBabeltrace2"]),
+        .target(name: "LTTngReader", dependencies: ["CBabeltrace2Shim", "TraceModel"],
+                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         // Semantics as data: raw events → actions on objects; per-object timelines.
         .target(name: "Timelines", dependencies: ["TraceModel"], swiftSettings: analysisHotPath),
         // The race signatures (one file each), the analysis engine and its findings.
         .target(name: "Signatures", dependencies: ["Timelines", "TraceModel"], swiftSettings: analysisHotPath),
         // Renderers of findings and timelines: text, JSON, Markdown. Return strings, never print.
         .target(name: "Reports", dependencies: ["Signatures", "Timelines", "TraceModel"]),
-        // The library façade: format detection, wiring readers to analyses. Never prints.
-        .target(name: "KSleuth", dependencies: ["TraceModel", "FtraceText", "Signatures", "Backtraces", "KnownBugs"]),
+        // The library façade: format detection, readers by content, wiring to analyses and the known-bug matcher.
+        // Never prints.
+        .target(name: "KSleuth", dependencies: ["TraceModel", "FtraceText", "TraceDatReader", "LTTngReader",
+                                                "Signatures", "Backtraces", "KnownBugs"]),
         // The thin CLI: one subcommand per file, argument handling and printing only.
         .executableTarget(
             name: "ksleuth",
@@ -58,7 +72,8 @@ let package = Package(
         .executableTarget(name: "ksleuth-tracegen", dependencies: ["TraceModel"], path: "Benchmarks/TraceGen"),
         .testTarget(name: "TraceModelTests", dependencies: ["TraceModel"]),
         .testTarget(name: "FtraceTextTests", dependencies: ["FtraceText", "TraceModel"]),
-        .testTarget(name: "KSleuthTests", dependencies: ["KSleuth", "Signatures", "FtraceText", "TraceModel"]),
+        .testTarget(name: "KSleuthTests",
+                    dependencies: ["KSleuth", "TraceDatReader", "LTTngReader", "Signatures", "FtraceText", "TraceModel"]),
         .testTarget(name: "TimelinesTests", dependencies: ["Timelines", "TraceModel"]),
         .testTarget(name: "SignaturesTests", dependencies: ["Signatures", "Reports", "Timelines", "TraceModel", "FtraceText"]),
     ],

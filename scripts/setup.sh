@@ -3,9 +3,9 @@
 # clone. System packages go through apt-get when we are root (or have sudo); otherwise we name them and stop.
 set -euo pipefail
 
-# Debian packages the build and the tests need. Later readers add their libraries here
-# (libbabeltrace2-dev, libtracecmd-dev, libtraceevent-dev) so that a new machine gets them too.
-SYSTEM_PACKAGES=(${KSLEUTH_SYSTEM_PACKAGES:-})
+# Debian packages the build and the tests need: the binary readers link libtracecmd/libtraceevent (.dat) and
+# libbabeltrace2 (CTF); the tests compare against the trace-cmd and babeltrace2 programs.
+SYSTEM_PACKAGES=(pkg-config libtracecmd-dev libtracefs-dev libtraceevent-dev libbabeltrace2-dev trace-cmd babeltrace2 ${KSLEUTH_SYSTEM_PACKAGES:-})
 
 if ! command -v swift >/dev/null 2>&1; then
   if [ -x /opt/swift/usr/bin/swift ]; then

@@ -1,3 +1,4 @@
+import LTTngReader
 import TraceModel
 #if canImport(Glibc)
 import Glibc
@@ -37,8 +38,10 @@ public enum InputFormat: Equatable, Sendable {
             throw TraceInputError(path: path, message: "cannot open: \(String(cString: strerror(errno)))")
         }
         if (st.st_mode & S_IFMT) == S_IFDIR {
-            if access(path + "/metadata", F_OK) == 0 { return .ctf }
-            throw TraceInputError(path: path, message: "is a directory with no trace in it (no CTF metadata file)")
+            // Like the babeltrace2 CLI: any directory at or below the path that holds a `metadata` file is a trace.
+            if !LTTngReader.discover(path).isEmpty { return .ctf }
+            throw TraceInputError(path: path, message:
+                "is a directory with no trace in it (no CTF `metadata` file in it or below it)")
         }
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
@@ -57,7 +60,9 @@ public enum InputFormat: Equatable, Sendable {
             let version = head.count > 11 ? Int(String(decoding: head[10...].prefix(while: { $0 != 0 }), as: UTF8.self)) : nil
             return .traceCmdDat(version: version)
         }
-        if starts([0xC1, 0x1F, 0xFC, 0xC1]) || starts([0xC1, 0xFC, 0x1F, 0xC1]) || starts(Array("/* CTF ".utf8)) {
+        // CTF: a stream packet (0xC1FC1FC1), a metadata packet (0x75D11D57), either byte order, or text metadata.
+        if starts([0xC1, 0x1F, 0xFC, 0xC1]) || starts([0xC1, 0xFC, 0x1F, 0xC1]) || starts([0x57, 0x1D, 0xD1, 0x75])
+            || starts([0x75, 0xD1, 0x1D, 0x57]) || starts(Array("/* CTF ".utf8)) {
             return .ctf
         }
         if starts(Array("TRACE:\n".utf8) + [0x78]) { return .compressed("zlib (Android atrace)") }

@@ -20,6 +20,8 @@ public struct StatsReport: Codable, Sendable {
     public var stackTraces: Stacks
     public var unparsed: Unparsed
     public var throughput: Throughput
+    /// What the reader had to work around (overlapping CTF packets, discarded packets); empty when nothing.
+    public var warnings: [String] = []
 
     public struct EraHints: Codable, Sendable {
         public var flagColumns: [Int]
@@ -76,7 +78,8 @@ public struct StatsReport: Codable, Sendable {
         let forms = s.prevState.letterForms.sorted() + s.prevState.numericValues.sorted().map { String($0) }
         eraHints = EraHints(
             flagColumns: cols, flagLayout: StatsReport.layout(cols, graph: s.eventsByKind["funcgraph_entry"] != nil || s.eventsByKind["funcgraph_leaf"] != nil,
-                                             report: s.description.format == "trace-cmd report"), hasTGIDColumn: s.description.hasTGIDColumn,
+                                             report: s.description.format == "trace-cmd report",
+                                             binary: s.description.format.hasPrefix("trace-cmd .dat") || s.description.format.hasPrefix("CTF")), hasTGIDColumn: s.description.hasTGIDColumn,
             clock: s.description.clock.rawValue, timestampDigits: s.description.timestampDigits,
             prevStateForms: Array(forms.prefix(40)), prevStateEncoding: inferred?.kernels,
             prevStateReason: inferred?.reason, bufferOverwritten: s.description.bufferOverwritten,
@@ -107,11 +110,13 @@ public struct StatsReport: Codable, Sendable {
         throughput = Throughput(bytes: s.bytes, seconds: s.elapsedSeconds,
                                 megabytesPerSecond: Double(s.bytes) / 1e6 / secs,
                                 eventsPerSecond: Double(s.events) / secs, threads: s.threads)
+        warnings = s.description.warnings
     }
 
-    static func layout(_ cols: [Int], graph: Bool, report: Bool) -> String {
+    static func layout(_ cols: [Int], graph: Bool, report: Bool, binary: Bool = false) -> String {
         cols.map { c -> String in
             switch c {
+            case 0 where binary: "no latency flags are decoded from binary records (like trace-cmd report without -l)"
             case 0 where graph: "no flag columns on function_graph lines"
             case 0 where report: "no flag columns (trace-cmd report prints them only with -l)"
             case 0: "no flag columns (kernels before latency flags were printed, e.g. 3.2, old Android)"
@@ -156,6 +161,8 @@ public struct StatsReport: Codable, Sendable {
               + lostEventGaps.gaps.prefix(5).map { "CPU \($0.cpu) at line \($0.line) (\($0.kind)\($0.lostEvents.map { ", \($0)" } ?? ""))" }
                 .joined(separator: "; "))
         row("stack traces", "\(stackTraces.kernel) kernel, \(stackTraces.user) user")
+        for w in warnings.prefix(5) { row("warning", w) }
+        if warnings.count > 5 { row("warning", "… \(warnings.count - 5) more") }
         row("throughput", String(format: "%.1f MB/s, %.0f events/s (%.3f s, %d thread%@)",
                                  throughput.megabytesPerSecond, throughput.eventsPerSecond, throughput.seconds,
                                  throughput.threads, throughput.threads == 1 ? "" : "s"))

@@ -1,4 +1,6 @@
 import FtraceText
+import LTTngReader
+import TraceDatReader
 import TraceModel
 import Dispatch
 #if canImport(Glibc)
@@ -73,7 +75,8 @@ public struct TraceStatistics: Sendable {
         var last = lastTimestamp ?? .min
         var kindCounts = [Int](repeating: 0, count: EventKind.allCases.count)
         var cpuCounts = [Int](repeating: 0, count: 64)
-        if let maxPid = batch.events.lazy.map(\.pid).max(), maxPid >= 0, maxPid < Self.pidTableLimit,
+        // The largest pid the table will index (larger ones, e.g. from a corrupt record, go to `bigPids`).
+        if let maxPid = batch.events.lazy.map(\.pid).filter({ $0 < Self.pidTableLimit }).max(), maxPid >= 0,
            Int(maxPid) >= pidEvents.count {
             let n = max(Int(maxPid) + 1, pidEvents.count * 2, 1024)
             pidEvents += Array(repeating: 0, count: n - pidEvents.count)
@@ -234,13 +237,12 @@ public enum StatsCollector {
         switch format {
         case .ftraceText, .standardInput: break
         case .empty: throw TraceInputError(path: path, message: "empty input: no trace events")
-        case .traceCmdDat(let v):
-            throw TraceInputError(path: path, message:
-                "trace-cmd .dat file\(v.map { " (v\($0))" } ?? ""): the binary reader is not built yet; "
-                + "convert it with `trace-cmd report -N \(path)` and pass the text")
-        case .ctf:
-            throw TraceInputError(path: path, message:
-                "CTF trace: the LTTng reader is not built yet; convert it with `babeltrace2 \(path)`")
+        case .traceCmdDat, .ctf:
+            var reader = try TraceReaders.open(path: path, format: format)
+            var stats = try collect(&reader, input: path)
+            stats.elapsedSeconds = clock.seconds
+            guard stats.events > 0 else { throw TraceInputError(path: path, message: "\(format.name) with no events") }
+            return stats
         case .compressed(let k):
             throw TraceInputError(path: path, message: "\(k)-compressed: decompress it first")
         case .binary(let why):

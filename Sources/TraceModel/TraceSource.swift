@@ -25,6 +25,8 @@ public struct TraceDescription: Sendable, Equatable {
     /// `version = 6` of old trace-cmd report output.
     public var traceCmdVersion: Int?
     public var timestampDigits: Int?
+    /// What the reader had to work around (one line each): overlapping CTF packets, discarded packets, ...
+    public var warnings: [String] = []
 
     public enum Clock: String, Sendable { case nanoseconds = "ns", counter }
 

@@ -1,5 +1,4 @@
 import ArgumentParser
-import FtraceText
 import KSleuth
 import Reports
 import Signatures
@@ -66,7 +65,7 @@ struct Analyze: ParsableCommand {
             ksleuth.analyze/1 (docs/analyze-json.md).
             """)
 
-    @Argument(help: "ftrace text traces (tracefs trace / trace_pipe output, `-` for stdin).")
+    @Argument(help: "Traces: ftrace text (tracefs trace / trace_pipe, trace-cmd report; `-` for stdin), trace-cmd .dat, CTF directories.")
     var traces: [String]
 
     @Flag(help: "JSON output (schema ksleuth.analyze/1).")
@@ -91,7 +90,8 @@ struct Analyze: ParsableCommand {
         var unusable = false
         for path in traces {
             do {
-                var reader = try FtraceTextReader(path: path)
+                // Any format, by content: ftrace text, trace-cmd .dat, CTF.
+                var reader = try TraceReaders.open(path: path)
                 let r = try Analyzer(options: options).analyze(&reader, name: path)
                 guard r.events > 0 else {
                     printError("ksleuth analyze: \(path): no ftrace events found")

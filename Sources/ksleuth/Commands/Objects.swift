@@ -1,5 +1,5 @@
 import ArgumentParser
-import FtraceText
+import KSleuth
 import Signatures
 import Timelines
 import TraceModel
@@ -28,8 +28,9 @@ struct Objects: ParsableCommand {
         } else { only = nil }
         var aliases: [ProbeAlias] = []
         if let p = probeMap, let t = readWholeFile(p) { aliases = try ProbeAlias.parseFile(t) }
-        var reader: FtraceTextReader
-        do { reader = try FtraceTextReader(path: trace) } catch {
+        // Any format, by content: ftrace text, trace-cmd .dat, CTF.
+        var reader: any TraceSource
+        do { reader = try TraceReaders.open(path: trace) } catch {
             printError("ksleuth objects: \(error)")
             throw ExitCode(2)
         }

@@ -9,7 +9,7 @@ struct Stats: ParsableCommand {
         abstract: "Summarize a trace: format, kernel era, time span, events, tasks, CPUs, gaps, unparsed lines.",
         discussion: "Exit status: 0 when events were read, 2 when the input is unusable (nothing parsable).")
 
-    @Argument(help: "The trace: a file, or - for standard input.")
+    @Argument(help: "The trace: a file (ftrace text or trace-cmd .dat), a CTF trace directory, or - for standard input.")
     var trace: String
 
     @Flag(help: "Print JSON (schema ksleuth.stats/1, see the README).")

@@ -1,5 +1,5 @@
 import ArgumentParser
-import FtraceText
+import KSleuth
 import Signatures
 import Timelines
 import TraceModel
@@ -38,8 +38,9 @@ struct Timeline: ParsableCommand {
         }
         var aliases: [ProbeAlias] = []
         if let p = probeMap, let t = readWholeFile(p) { aliases = try ProbeAlias.parseFile(t) }
-        var reader: FtraceTextReader
-        do { reader = try FtraceTextReader(path: trace) } catch {
+        // Any format, by content: ftrace text, trace-cmd .dat, CTF.
+        var reader: any TraceSource
+        do { reader = try TraceReaders.open(path: trace) } catch {
             printError("ksleuth timeline: \(error)")
             throw ExitCode(2)
         }
