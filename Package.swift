@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "TraceModelTests", dependencies: ["TraceModel"]),
         .testTarget(name: "FtraceTextTests", dependencies: ["FtraceText", "TraceModel"]),
         .testTarget(name: "KSleuthTests",
-                    dependencies: ["KSleuth", "TraceDatReader", "LTTngReader", "Signatures", "FtraceText", "TraceModel"]),
+                    dependencies: ["KSleuth", "TraceDatReader", "LTTngReader", "Signatures", "Timelines", "FtraceText", "TraceModel"]),
         .testTarget(name: "TimelinesTests", dependencies: ["Timelines", "TraceModel"]),
         .testTarget(name: "SignaturesTests", dependencies: ["Signatures", "Reports", "Timelines", "TraceModel", "FtraceText"]),
     ],
