@@ -77,4 +77,6 @@ echo
 echo "| tool | input | wall | throughput | events/s | CPU time | MB per CPU-second | peak RSS | note |"
 echo "|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
-[ -x Benchmarks/match.sh ] && { echo; bash Benchmarks/match.sh; } || true
+[ -f Benchmarks/match.sh ] && { echo; bash Benchmarks/match.sh; } || true
+# The binary readers against trace-cmd report and babeltrace2 (generates its own inputs once).
+[ -f Benchmarks/binary.sh ] && { echo; bash Benchmarks/binary.sh; } || true
