@@ -63,17 +63,20 @@ let package = Package(
             dependencies: ["Backtraces", .product(name: "Yams", package: "Yams")],
             resources: [.process("Resources")]
         ),
-        .testTarget(name: "BacktracesTests", dependencies: ["Backtraces"]),
+        .testTarget(name: "BacktracesTests", dependencies: ["Backtraces", "TestSupport"]),
         .testTarget(
             name: "KnownBugsTests",
-            dependencies: ["KnownBugs", "Backtraces", .product(name: "Yams", package: "Yams")]
+            dependencies: ["KnownBugs", "Backtraces", "TestSupport", .product(name: "Yams", package: "Yams")]
         ),
         // Generates large realistic traces for `make bench`.
         .executableTarget(name: "ksleuth-tracegen", dependencies: ["TraceModel"], path: "Benchmarks/TraceGen"),
+        // Helpers the test targets share: where the repository, its fixtures and ../shared are; running the CLI.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TraceModelTests", dependencies: ["TraceModel"]),
-        .testTarget(name: "FtraceTextTests", dependencies: ["FtraceText", "TraceModel"]),
+        .testTarget(name: "FtraceTextTests", dependencies: ["FtraceText", "TraceModel", "TestSupport"]),
         .testTarget(name: "KSleuthTests",
-                    dependencies: ["KSleuth", "TraceDatReader", "LTTngReader", "Signatures", "Timelines", "FtraceText", "TraceModel"]),
+                    dependencies: ["KSleuth", "TraceDatReader", "LTTngReader", "Signatures", "Timelines", "FtraceText", "TraceModel",
+                                   "TestSupport"]),
         .testTarget(name: "TimelinesTests", dependencies: ["Timelines", "TraceModel"]),
         .testTarget(name: "SignaturesTests", dependencies: ["Signatures", "Reports", "Timelines", "TraceModel", "FtraceText"]),
     ],

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import TestSupport
 @testable import Backtraces
 
 /// Hostile input: never crash, never hang, bounded memory; the caller gets "no reports" or a clear error.

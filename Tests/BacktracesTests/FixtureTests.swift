@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import TestSupport
 @testable import Backtraces
 
 /// Runs every fixture in Fixtures/backtraces: the header says what the extractor must find (syzkaller testdata

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import TestSupport
 @testable import Backtraces
 
 /// satyr, ABRT, crash bt and lockdep/hung-task samples: every file is read without a crash, and what is extracted

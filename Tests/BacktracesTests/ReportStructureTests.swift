@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import TestSupport
 @testable import Backtraces
 
 /// What a report carries besides its title: task, release, lockdep structure, exception registers.

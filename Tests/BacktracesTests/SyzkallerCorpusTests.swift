@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import TestSupport
 @testable import Backtraces
 
 /// The syzkaller `pkg/report` Linux test data (563 real console logs with expected titles) as an accuracy

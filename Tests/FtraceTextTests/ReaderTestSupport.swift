@@ -1,4 +1,5 @@
 import XCTest
+@testable import TestSupport
 import FtraceText
 import TraceModel
 
@@ -39,24 +40,4 @@ func drain<S: TraceSource>(_ reader: inout S) throws -> ReadResult {
     }
     r.description = reader.description
     return r
-}
-
-/// The repository root, found from this file, and the shared corpus beside it (absent on some machines).
-enum Repo {
-    static let root: URL = {
-        var u = URL(fileURLWithPath: #filePath)
-        while u.path != "/" && !FileManager.default.fileExists(atPath: u.appendingPathComponent("Package.swift").path) {
-            u.deleteLastPathComponent()
-        }
-        return u
-    }()
-    static var shared: URL { root.deletingLastPathComponent().appendingPathComponent("shared") }
-    static func corpus(_ path: String) throws -> URL {
-        let u = shared.appendingPathComponent("corpus").appendingPathComponent(path)
-        guard FileManager.default.fileExists(atPath: u.path) else {
-            throw XCTSkip("../shared/corpus is not on this machine (\(path)); corpus tests skipped")
-        }
-        return u
-    }
-    static func fixture(_ path: String) -> URL { root.appendingPathComponent("Fixtures").appendingPathComponent(path) }
 }

@@ -1,4 +1,5 @@
 import XCTest
+@testable import TestSupport
 import Foundation
 
 /// `ksleuth analyze` / `timeline` / `objects` / `signatures` / `recipe` through the executable: exit codes 0 clean,

@@ -1,4 +1,5 @@
 import XCTest
+@testable import TestSupport
 import Foundation
 
 /// The executable's contract: output on stdout, one-line errors naming the input on stderr, exit codes.

@@ -1,4 +1,5 @@
 import XCTest
+@testable import TestSupport
 import Foundation
 import FtraceText
 import KSleuth

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import TestSupport
 
 /// The `ksleuth` executable: exit codes, one-line errors, output formats. Runs the binary `swift test` built next
 /// to the test bundle; skips when it is not there.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import TestSupport
 @testable import Backtraces
 @testable import KnownBugs
 

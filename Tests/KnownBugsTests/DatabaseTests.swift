@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import TestSupport
 import Yams
 @testable import Backtraces
 @testable import KnownBugs

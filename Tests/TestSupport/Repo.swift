@@ -1,7 +1,8 @@
-import XCTest
 import Foundation
+import XCTest
 
-/// The repository root, found from this file, and the shared corpus beside it (absent on some machines).
+/// The repository root, found from this file, and the shared material beside it (`../shared`, absent on some
+/// machines: corpus tests then skip). Never an absolute path of one machine.
 enum Repo {
     static let root: URL = {
         var u = URL(fileURLWithPath: #filePath)
@@ -10,7 +11,10 @@ enum Repo {
         }
         return u
     }()
-    static var corpusRoot: URL { root.deletingLastPathComponent().appendingPathComponent("shared/corpus") }
+    static var shared: URL { root.deletingLastPathComponent().appendingPathComponent("shared") }
+    static var corpusRoot: URL { shared.appendingPathComponent("corpus") }
+
+    /// `../shared/corpus/<path>`, or XCTSkip when it is not on this machine.
     static func corpus(_ path: String) throws -> URL {
         let u = corpusRoot.appendingPathComponent(path)
         guard FileManager.default.fileExists(atPath: u.path) else {
@@ -18,6 +22,7 @@ enum Repo {
         }
         return u
     }
+
     static func fixture(_ path: String) -> URL { root.appendingPathComponent("Fixtures").appendingPathComponent(path) }
 
     /// The ksleuth executable `swift test` built next to the test bundle.
@@ -43,6 +48,7 @@ struct CommandResult {
     var stderr: String
 }
 
+/// Runs the built `ksleuth` with `args`, feeding `stdin` when given.
 func runKsleuth(_ args: [String], stdin: Data? = nil) throws -> CommandResult {
     let p = Process()
     p.executableURL = Repo.executable
