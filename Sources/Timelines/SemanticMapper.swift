@@ -76,10 +76,12 @@ public struct SemanticMapper {
     /// Probe events shown by address only whose probed function is unknown (no symbol, no map entry).
     public private(set) var unresolvedProbes: Set<String> = []
     private let scan = FieldScan()
+    private let ruleTable: RuleTable
 
     public init(rules: [SemanticRule] = SemanticTable.rules, aliases: [ProbeAlias] = []) {
         self.rules = rules
         self.aliases = aliases
+        ruleTable = RuleTable(rules)
         for (i, r) in rules.enumerated() {
             switch r.match {
             case .tracepoint(let n): tracepointRules[n, default: []].append(i)
@@ -153,9 +155,15 @@ public struct SemanticMapper {
             if ids.isEmpty { return }
             let fields = batch.fields(e)
             scan.reset(batch.storage.bytes(e.payload))
-            let aliasArgs = alias < 0 ? [:] : alias < aliases.count ? aliases[alias].arguments
+            let aliasArgs = alias < 0 ? Self.noArguments : alias < aliases.count ? aliases[alias].arguments
                 : fallbackAliases[alias - aliases.count].arguments
-            for id in ids { apply(rules[id], batch, e, i, fields, aliasArgs, into: &out) }
+            // The rule is borrowed from a fixed buffer: read from the `rules` array it was copied, retaining a dozen
+            // strings per event.
+            let table = ruleTable.base
+            for id in ids where !apply(table + id, batch, e, i, fields, aliasArgs, into: &out) {
+                let name = batch.name(e)
+                if unreadable.count < 64 || unreadable[name] != nil { unreadable[name, default: 0] += 1 }
+            }
         case .function, .functionGraphEntry, .functionGraphLeaf:
             // Function tracers print millions of lines of functions nobody maps: look them up by a hash of the
             // name's bytes, and make a String only the first time a name is seen.
@@ -211,54 +219,56 @@ public struct SemanticMapper {
         return String(decoding: UnsafeRawBufferPointer(rebasing: b[i..<j]), as: UTF8.self)
     }
 
-    private mutating func apply(_ r: SemanticRule, _ batch: EventBatch, _ e: Event, _ index: Int, _ f: PayloadFields,
-                       _ alias: [String: String], into out: inout [Action]) {
+    private static let noArguments: [String: String] = [:]
+
+    /// Appends the rule's action; false when the key field could not be read (the caller counts it as unreadable).
+    private func apply(_ rp: UnsafeMutablePointer<SemanticRule>, _ batch: EventBatch, _ e: Event, _ index: Int, _ f: PayloadFields,
+                       _ alias: [String: String], into out: inout [Action]) -> Bool {
         let id: UInt64
         var pluginState: TaskState?
-        if let k = r.key {
+        if let k = rp.pointee.key {
             var value = self.read(k, e, batch, f, alias)
-            if value == nil, let p = r.plugin, let (pid, st) = Self.pluginPid(p, batch.storage.bytes(e.payload)) {
+            if value == nil, let p = rp.pointee.plugin, let (pid, st) = Self.pluginPid(p, batch.storage.bytes(e.payload)) {
                 value = UInt64(bitPattern: Int64(pid))
                 pluginState = st
             }
             guard let v = value else {
                 // A probe line without the argument the table needs (user defined fewer args): keep the call.
-                if unreadable.count < 64 || unreadable[batch.name(e)] != nil { unreadable[batch.name(e), default: 0] += 1 }
                 if e.kind == .kprobe || e.kind == .kretprobe {
                     out.append(Action(verb: .call, object: .task(e.pid), timestamp: e.timestamp,
                                       lineNumber: e.lineNumber, cpu: e.cpu, pid: e.pid, comm: batch.comm(e),
-                                      detail: r.verb.rawValue + " (no argument)", eventIndex: index))
+                                      detail: rp.pointee.verb.rawValue + " (no argument)", eventIndex: index))
                 }
-                return
+                return false
             }
             id = v
         } else {
             id = UInt64(UInt32(bitPattern: e.pid))
         }
-        var object = ObjectRef(r.object, id)
-        if r.object == .task { object = .task(Int32(truncatingIfNeeded: Int64(bitPattern: id))) }
-        if case .textHash = r.key { object.sub = 1 }
-        if let s = r.sub { object.sub = self.read(s, e, batch, f, alias) ?? 0 }
-        var a = Action(verb: r.verb, object: object, timestamp: e.timestamp, lineNumber: e.lineNumber, cpu: e.cpu,
+        var object = ObjectRef(rp.pointee.object, id)
+        if rp.pointee.object == .task { object = .task(Int32(truncatingIfNeeded: Int64(bitPattern: id))) }
+        if case .textHash = rp.pointee.key { object.sub = 1 }
+        if let s = rp.pointee.sub { object.sub = self.read(s, e, batch, f, alias) ?? 0 }
+        var a = Action(verb: rp.pointee.verb, object: object, timestamp: e.timestamp, lineNumber: e.lineNumber, cpu: e.cpu,
                        pid: e.pid, comm: batch.comm(e), eventIndex: index)
         if e.flags.rawValue & (LatencyFlags.hardirq.rawValue | LatencyFlags.softirq.rawValue | LatencyFlags.nmi.rawValue) != 0 {
             a.context = e.flags.contains(.nmi) ? 3 : e.flags.contains(.hardirq) ? 2 : 1
         }
-        if let ok = r.otherKind, let os = r.other, let v = self.read(os, e, batch, f, alias) {
-            a.other = ok == .task && r.verb == .fork ? .task(Int32(truncatingIfNeeded: Int64(bitPattern: v)))
+        if let ok = rp.pointee.otherKind, let os = rp.pointee.other, let v = self.read(os, e, batch, f, alias) {
+            a.other = ok == .task && rp.pointee.verb == .fork ? .task(Int32(truncatingIfNeeded: Int64(bitPattern: v)))
                 : ObjectRef(ok, v)
         }
-        if let vs = r.value, let v = self.read(vs, e, batch, f, alias) { a.value = Int64(bitPattern: v) }
-        if let vs = r.value2, let v = self.read(vs, e, batch, f, alias) { a.value2 = Int64(bitPattern: v) }
+        if let vs = rp.pointee.value, let v = self.read(vs, e, batch, f, alias) { a.value = Int64(bitPattern: v) }
+        if let vs = rp.pointee.value2, let v = self.read(vs, e, batch, f, alias) { a.value2 = Int64(bitPattern: v) }
         if let st = pluginState { a.state = st }
-        if let sf = r.stateField, let range = scan.find(sf, in: batch.storage.bytes(e.payload)) {
+        if let sf = rp.pointee.stateField, let range = scan.find(sf, in: batch.storage.bytes(e.payload)) {
             let raw = UnsafeRawBufferPointer(rebasing: batch.storage.bytes(e.payload)[range])
             if let st = Self.stateLetters(raw) { a.state = st }
             else if let n = PayloadFields.parseInteger(raw) {
                 a.state = prevStateEncoding.decode(UInt64(bitPattern: n))
             }
         }
-        switch r.detail {
+        switch rp.pointee.detail {
         case .none: break
         case .payload: a.detail = batch.payloadText(e)
         case .field(let k):
@@ -273,6 +283,7 @@ public struct SemanticMapper {
                                                              probe: e.kind == .kprobe || e.kind == .kretprobe)
         }
         out.append(a)
+        return true
     }
 
     func read(_ s: FieldSource, _ e: Event, _ batch: EventBatch, _ f: PayloadFields,
@@ -403,6 +414,23 @@ public struct SemanticMapper {
             words.append(w)
         }
         return words.joined(separator: " ")
+    }
+}
+
+/// The rules in memory that never moves, so that the hot path can borrow one without copying it.
+final class RuleTable {
+    let base: UnsafeMutablePointer<SemanticRule>
+    let count: Int
+
+    init(_ rules: [SemanticRule]) {
+        count = rules.count
+        base = .allocate(capacity: max(1, rules.count))
+        base.initialize(from: rules, count: rules.count)
+    }
+
+    deinit {
+        base.deinitialize(count: count)
+        base.deallocate()
     }
 }
 
