@@ -349,8 +349,13 @@ public struct Analyzer {
         var mapper = SemanticMapper(aliases: options.probeAliases)
         mapper.fallbackAliases = SignatureCatalog.recipeProbes
         var stream = ActionStream(mapper: mapper)
+        // Per verb, the detectors that observe it, in catalog order: most actions concern one or two detectors.
+        var byVerb = [[any Detector]](repeating: [], count: 256)
+        for v in ActionVerb.allCases {
+            byVerb[Int(withUnsafeBytes(of: v) { $0[0] })] = detectors.filter { $0.observedVerbs?.contains(v) ?? true }
+        }
         try stream.run(&source, batchStart: { ctx.beginBatch($0) }) { action, _ in
-            for d in detectors { d.observe(action, ctx) }
+            for d in byVerb[Int(withUnsafeBytes(of: action.verb) { $0[0] })] { d.observe(action, ctx) }
             ctx.apply(action)
         }
         ctx.batch = nil

@@ -60,6 +60,9 @@ final class FscacheWaiterDetector: Detector {
     var readerSleeps: [Int32: EvidenceLine] = [:]
     var stranded: [(cookie: UInt64, state: CookieState)] = []
 
+    /// `waits` grows only on `waitLookup` and `enqueue`, so its trim at the end of `observe` needs no other verb.
+    var observedVerbs: Set<ActionVerb>? { [.objectStep, .enable, .cookieStep, .acquire, .waitLookup, .enqueue, .switchOut] }
+
     func observe(_ a: Action, _ ctx: AnalysisContext) {
         switch a.verb {
         case .objectStep where a.other?.kind == .cookie:

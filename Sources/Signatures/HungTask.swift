@@ -32,6 +32,7 @@ public struct HungTask: Signature {
 
 final class HungTaskDetector: Detector {
     func observe(_ a: Action, _ ctx: AnalysisContext) {}
+    var observedVerbs: Set<ActionVerb>? { [] }
 
     func finish(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []

@@ -80,6 +80,8 @@ final class LockInversionDetector: Detector {
         return nil
     }
 
+    var observedVerbs: Set<ActionVerb>? { [.lockAcquire, .lockRelease, .netfsRead, .netfsRequest, .exit] }
+
     func observe(_ a: Action, _ ctx: AnalysisContext) {
         switch a.verb {
         case .lockAcquire:

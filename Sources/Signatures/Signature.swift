@@ -48,6 +48,12 @@ public struct SignatureInfo: Sendable, Codable, Equatable {
 public protocol Detector: AnyObject {
     func observe(_ a: Action, _ ctx: AnalysisContext)
     func finish(_ ctx: AnalysisContext) -> [Finding]
+    /// The verbs `observe` does anything with; the engine calls it for these only (nil: every action).
+    var observedVerbs: Set<ActionVerb>? { get }
+}
+
+extension Detector {
+    public var observedVerbs: Set<ActionVerb>? { nil }
 }
 
 /// A race signature: its description and a detector factory.

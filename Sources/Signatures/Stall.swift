@@ -63,6 +63,10 @@ final class StallDetector: Detector {
         if let w = waits.removeValue(forKey: pid) { release(w.queue) }
     }
 
+    var observedVerbs: Set<ActionVerb>? {
+        [.enqueue, .waitLookup, .wake, .wakeCookie, .dequeue, .switchOut, .waking, .wakeup, .switchIn, .exit]
+    }
+
     func observe(_ a: Action, _ ctx: AnalysisContext) {
         switch a.verb {
         case .enqueue, .waitLookup:

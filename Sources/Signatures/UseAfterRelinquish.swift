@@ -54,6 +54,8 @@ final class UseAfterRelinquishDetector: Detector {
     var violations: [(cookie: UInt64, rel: Relinquish, use: EvidenceLine, object: ObjectRef)] = []
     var reported: Set<UInt64> = []
 
+    var observedVerbs: Set<ActionVerb>? { [.relinquish, .wakeCookie, .invalidate, .objectStep, .cacheIO, .cookieStep] }
+
     func observe(_ a: Action, _ ctx: AnalysisContext) {
         var cookie: UInt64?
         var what = ""
