@@ -65,6 +65,9 @@ final class DoubleDSpliceDetector: Detector {
     var last: [ObjectRef: Splice] = [:]
     var opens: [ObjectRef: [EvidenceLine]] = [:]
     var inCall: [Int32: (ObjectRef, Int)] = [:]   // pid → (dentry, candidate index or -1)
+    /// Entries of `inCall` with a candidate (index ≥ 0; pruning keeps their candidates): while there are none, no
+    /// action needs the `inCall` lookup at the end of `observe`.
+    var callsWithCandidate = 0
     var candidates: [Candidate] = []
     var lastActionOf: [Int32: Int64] = [:]
 
@@ -85,6 +88,7 @@ final class DoubleDSpliceDetector: Detector {
         }
         candidates = keep
         for (pid, v) in inCall { inCall[pid] = (v.0, v.1 >= 0 ? remap[v.1] ?? -1 : -1) }
+        callsWithCandidate = inCall.values.reduce(0) { $0 + ($1.1 >= 0 ? 1 : 0) }
         pruneAt = max(1024, candidates.count * 2)
         return true
     }
@@ -103,7 +107,8 @@ final class DoubleDSpliceDetector: Detector {
                 idx = candidates.count - 1
             }
             last[d] = s
-            inCall[a.pid] = (d, idx)
+            if let old = inCall.updateValue((d, idx), forKey: a.pid), old.1 >= 0 { callsWithCandidate -= 1 }
+            if idx >= 0 { callsWithCandidate += 1 }
             // Bounded memory: forget the oldest splices (a double splice races within one lookup, not minutes).
             if last.count > 16_384 {
                 // Median of a sample, not a sort of every entry: keep the newer half.
@@ -117,6 +122,7 @@ final class DoubleDSpliceDetector: Detector {
             }
         case .spliceReturn:
             if let (d, idx) = inCall.removeValue(forKey: a.pid) {
+                if idx >= 0 { callsWithCandidate -= 1 }
                 if last[d]?.pid == a.pid { last[d]?.returned = true }
                 if idx >= 0 { candidates[idx].second.returned = true }
             }
@@ -137,7 +143,7 @@ final class DoubleDSpliceDetector: Detector {
         default:
             break
         }
-        if !candidates.isEmpty, a.verb != .printk && a.verb != .splice, let (_, idx) = inCall[a.pid], idx >= 0 {
+        if callsWithCandidate > 0, !candidates.isEmpty, a.verb != .printk && a.verb != .splice, let (_, idx) = inCall[a.pid], idx >= 0 {
             lastActionOf[a.pid] = a.timestamp
         }
     }
