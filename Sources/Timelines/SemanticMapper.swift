@@ -249,40 +249,43 @@ public struct SemanticMapper {
         if rp.pointee.object == .task { object = .task(Int32(truncatingIfNeeded: Int64(bitPattern: id))) }
         if case .textHash = rp.pointee.key { object.sub = 1 }
         if let s = rp.pointee.sub { object.sub = self.read(s, e, batch, f, alias) ?? 0 }
-        var a = Action(verb: rp.pointee.verb, object: object, timestamp: e.timestamp, lineNumber: e.lineNumber, cpu: e.cpu,
-                       pid: e.pid, comm: batch.comm(e), eventIndex: index)
-        if e.flags.rawValue & (LatencyFlags.hardirq.rawValue | LatencyFlags.softirq.rawValue | LatencyFlags.nmi.rawValue) != 0 {
-            a.context = e.flags.contains(.nmi) ? 3 : e.flags.contains(.hardirq) ? 2 : 1
-        }
-        if let ok = rp.pointee.otherKind, let os = rp.pointee.other, let v = self.read(os, e, batch, f, alias) {
-            a.other = ok == .task && rp.pointee.verb == .fork ? .task(Int32(truncatingIfNeeded: Int64(bitPattern: v)))
-                : ObjectRef(ok, v)
-        }
-        if let vs = rp.pointee.value, let v = self.read(vs, e, batch, f, alias) { a.value = Int64(bitPattern: v) }
-        if let vs = rp.pointee.value2, let v = self.read(vs, e, batch, f, alias) { a.value2 = Int64(bitPattern: v) }
-        if let st = pluginState { a.state = st }
-        if let sf = rp.pointee.stateField, let range = scan.find(sf, in: batch.storage.bytes(e.payload)) {
-            let raw = UnsafeRawBufferPointer(rebasing: batch.storage.bytes(e.payload)[range])
-            if let st = Self.stateLetters(raw) { a.state = st }
-            else if let n = PayloadFields.parseInteger(raw) {
-                a.state = prevStateEncoding.decode(UInt64(bitPattern: n))
+        // Filled in place in `out`: building a local action and appending it copied it (retaining its strings).
+        func fill(_ a: inout Action) {
+            if e.flags.rawValue & (LatencyFlags.hardirq.rawValue | LatencyFlags.softirq.rawValue | LatencyFlags.nmi.rawValue) != 0 {
+                a.context = e.flags.contains(.nmi) ? 3 : e.flags.contains(.hardirq) ? 2 : 1
             }
-        }
-        switch rp.pointee.detail {
-        case .none: break
-        case .payload: a.detail = batch.payloadText(e)
-        case .field(let k):
-            if let range = scan.find(k, in: batch.storage.bytes(e.payload)) {
-                var v = UnsafeRawBufferPointer(rebasing: batch.storage.bytes(e.payload)[range])
-                if v.count >= 2 && v.first == UInt8(ascii: "\"") && v.last == UInt8(ascii: "\"") {
-                    v = UnsafeRawBufferPointer(rebasing: v[1..<(v.count - 1)])
+            if let ok = rp.pointee.otherKind, let os = rp.pointee.other, let v = self.read(os, e, batch, f, alias) {
+                a.other = ok == .task && rp.pointee.verb == .fork ? .task(Int32(truncatingIfNeeded: Int64(bitPattern: v)))
+                    : ObjectRef(ok, v)
+            }
+            if let vs = rp.pointee.value, let v = self.read(vs, e, batch, f, alias) { a.value = Int64(bitPattern: v) }
+            if let vs = rp.pointee.value2, let v = self.read(vs, e, batch, f, alias) { a.value2 = Int64(bitPattern: v) }
+            if let st = pluginState { a.state = st }
+            if let sf = rp.pointee.stateField, let range = scan.find(sf, in: batch.storage.bytes(e.payload)) {
+                let raw = UnsafeRawBufferPointer(rebasing: batch.storage.bytes(e.payload)[range])
+                if let st = Self.stateLetters(raw) { a.state = st }
+                else if let n = PayloadFields.parseInteger(raw) {
+                    a.state = prevStateEncoding.decode(UInt64(bitPattern: n))
                 }
-                a.detail = String(decoding: v, as: UTF8.self)
             }
-        case .freeWords(let skip): a.detail = Self.freeWords(batch.storage.bytes(e.payload), skip: skip,
-                                                             probe: e.kind == .kprobe || e.kind == .kretprobe)
+            switch rp.pointee.detail {
+            case .none: break
+            case .payload: a.detail = batch.payloadText(e)
+            case .field(let k):
+                if let range = scan.find(k, in: batch.storage.bytes(e.payload)) {
+                    var v = UnsafeRawBufferPointer(rebasing: batch.storage.bytes(e.payload)[range])
+                    if v.count >= 2 && v.first == UInt8(ascii: "\"") && v.last == UInt8(ascii: "\"") {
+                        v = UnsafeRawBufferPointer(rebasing: v[1..<(v.count - 1)])
+                    }
+                    a.detail = String(decoding: v, as: UTF8.self)
+                }
+            case .freeWords(let skip): a.detail = Self.freeWords(batch.storage.bytes(e.payload), skip: skip,
+                                                                 probe: e.kind == .kprobe || e.kind == .kretprobe)
+            }
         }
-        out.append(a)
+        out.append(Action(verb: rp.pointee.verb, object: object, timestamp: e.timestamp, lineNumber: e.lineNumber, cpu: e.cpu,
+                              pid: e.pid, comm: batch.comm(e), eventIndex: index))
+        fill(&out[out.count - 1])
         return true
     }
 
