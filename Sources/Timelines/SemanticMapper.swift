@@ -67,6 +67,11 @@ public struct SemanticMapper {
     private var aliasFor: [Int32] = []
     /// Function-tracer lines carry the function in the payload: resolved per distinct function name.
     private var functionCache: [UInt64: [Int]] = [:]
+    /// A direct-mapped front for `functionCache` (no hashing per function line): slot key, and the index into
+    /// `functionLists` + 1 (0: the name maps to nothing).
+    private var functionSlotKey = [UInt64](repeating: 0, count: 1024)
+    private var functionSlotList = [Int32](repeating: 0, count: 1024)
+    private var functionLists: [[Int]] = []
     /// Event names the table mapped, with counts, for `objects` and coverage reports.
     public private(set) var probedSymbols: Set<String> = []
     public private(set) var returnSymbols: Set<String> = []
@@ -171,11 +176,23 @@ public struct SemanticMapper {
             let h = Self.functionNameHash(bytes)
             guard h != 0 else { return }
             let ids: [Int]
-            if let c = functionCache[h] { ids = c } else {
-                let fn = Self.functionName(bytes)
-                ids = rulesFor(symbol: fn, isReturn: false)
-                functionCache[h] = ids
-                if !ids.isEmpty { probedSymbols.insert(fn) }
+            let slot = Int(truncatingIfNeeded: h >> 1) & (functionSlotKey.count - 1)
+            if functionSlotKey[slot] == h {
+                let l = Int(functionSlotList[slot])
+                if l == 0 { return }
+                ids = functionLists[l - 1]
+            } else {
+                if let c = functionCache[h] { ids = c } else {
+                    let fn = Self.functionName(bytes)
+                    ids = rulesFor(symbol: fn, isReturn: false)
+                    functionCache[h] = ids
+                    if !ids.isEmpty { probedSymbols.insert(fn) }
+                }
+                functionSlotKey[slot] = h
+                if ids.isEmpty { functionSlotList[slot] = 0 } else {
+                    functionLists.append(ids)
+                    functionSlotList[slot] = Int32(functionLists.count)
+                }
             }
             if ids.isEmpty { return }
             let fn = Self.functionName(bytes)
@@ -449,6 +466,8 @@ final class FieldScan {
     private var count = 0
     private var position = 0
     private var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// The key-byte table, held here so that `next` does not go through the static's lazy initializer per pair.
+    private let isKey = FieldScan.keyByte
 
     deinit { slots.deallocate() }
 
@@ -470,7 +489,6 @@ final class FieldScan {
         guard let base = bytes.baseAddress else { return false }
         let p = base.assumingMemoryBound(to: UInt8.self)
         let n = bytes.count
-        let isKey = FieldScan.keyByte
         var i = position
         while i < n && count < FieldScan.capacity {
             while i < n && p[i] == 0x20 { i += 1 }
