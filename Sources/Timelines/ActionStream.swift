@@ -4,9 +4,8 @@ import TraceModel
 /// Reads a `TraceSource` to the end and hands every mapped action to `body`, with the batch it came from (for
 /// evidence text). The one loop `timeline`, `objects` and `analyze` share.
 ///
-/// The source is read on a second thread and mapped on a third, each at most `lookahead` batches ahead, so reading,
-/// mapping and analysis overlap; batches still arrive in input order. Memory stays bounded by `2 × lookahead + 3`
-/// batches.
+/// The source is read on a second thread, at most `lookahead` batches ahead, so reading and analysis overlap;
+/// batches still arrive in input order. Memory stays bounded by `lookahead + 1` batches.
 public struct ActionStream {
     public var mapper: SemanticMapper
     public var lookahead = 2
@@ -16,44 +15,27 @@ public struct ActionStream {
     }
 
     /// Per batch: `batchStart(batch)`, then `body(action, batch)` for each action in input order. Gaps are
-    /// reported through `batchStart` (they live in the batch). Reading and mapping (pure per event) run on two
-    /// more threads; `body` runs on the caller's.
+    /// reported through `batchStart` (they live in the batch). Reading and mapping (pure per event) run on a
+    /// second thread; `body` runs on the caller's.
     public mutating func run<S: TraceSource>(_ source: inout S, batchStart: (EventBatch) -> Void = { _ in },
                                              _ body: (Action, EventBatch) -> Void) throws {
-        // Three stages: read → map → observe. Reading and mapping each cost about as much as the detectors, so
-        // one thread per stage keeps both cores busy (two stages left the reading thread the bottleneck).
-        let read = BatchPipe(capacity: max(1, lookahead))
         let pipe = BatchPipe(capacity: max(1, lookahead))
-        let sourceBox = UncheckedBox(source)
-        let mapperBox = UncheckedBox(mapper)
+        let box = UncheckedBox((source, mapper))
         DispatchQueue.global().async {
             do {
-                while let b = try sourceBox.value.nextBatch() { read.put(.batch(b, [])) }
-                read.put(.end)
-            } catch {
-                read.put(.failed(error))
-            }
-        }
-        DispatchQueue.global().async {
-            while true {
-                switch read.take() {
-                case .batch(let b, _):
+                while let b = try box.value.0.nextBatch() {
                     var actions: [Action] = []
                     actions.reserveCapacity(b.events.count + b.events.count / 2)
-                    for i in 0..<b.events.count { mapperBox.value.map(b, i, into: &actions) }
+                    for i in 0..<b.events.count { box.value.1.map(b, i, into: &actions) }
                     pipe.put(.batch(b, actions))
-                case .end:
-                    pipe.put(.end)
-                    return
-                case .failed(let e):
-                    pipe.put(.failed(e))
-                    return
                 }
+                pipe.put(.end)
+            } catch {
+                pipe.put(.failed(error))
             }
         }
-        // Both threads have finished with the boxes once `.end` or `.failed` reached this one: the reader put it
-        // last, the mapper forwarded it last.
-        defer { source = sourceBox.value; mapper = mapperBox.value }
+        // The producer has finished with the box once it put `.end` or `.failed`.
+        defer { (source, mapper) = box.value }
         while true {
             switch pipe.take() {
             case .end:
