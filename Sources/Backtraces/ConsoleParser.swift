@@ -54,6 +54,22 @@ struct ConsoleParser {
         for i in lines.indices where !lines[i].bytes.isEmpty { lines[i].family = matchFamily(lines[i]) }
     }
 
+    /// `annotate`, with the lines shared out between the cores (the family of a line depends on that line only).
+    func annotateInParallel(_ lines: inout [InputLine]) {
+        let n = lines.count
+        let pieces = Parallel.cores < 2 || n < 4096 ? 1 : Parallel.cores * 4
+        if pieces == 1 { annotate(&lines); return }
+        let size = (n + pieces - 1) / pieces
+        let frozen = lines
+        let families = Parallel.map(Array(0..<pieces), minimum: 2) { p -> [Int?] in
+            let lo = p * size, hi = min(n, lo + size)
+            guard lo < hi else { return [] }
+            return (lo..<hi).map { frozen[$0].bytes.isEmpty ? nil : matchFamily(frozen[$0]) }
+        }
+        var i = 0
+        for piece in families { for f in piece { lines[i].family = f; i += 1 } }
+    }
+
     private func truncatedByReplay(_ lines: [InputLine], _ i: Int) -> Bool {
         i + 1 < lines.count && bytesContain(lines[i + 1].bytes, Self.replay)
     }

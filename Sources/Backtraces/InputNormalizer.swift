@@ -1,5 +1,5 @@
 /// One input line after prefix normalisation, as text and as bytes (the byte form feeds the substring scans).
-struct InputLine {
+struct InputLine: Sendable {
     var text: String
     var bytes: [UInt8]
     /// The printk context (see `ConsoleParser.extractContext`), and the line without its prefix, with
@@ -38,17 +38,17 @@ public struct ExtractionLimits: Sendable {
 /// The printk timestamp and caller id stay: the report parser uses them to tell contexts apart.
 enum InputNormalizer {
     static func split(_ data: [UInt8], limits: ExtractionLimits) -> (lines: [InputLine], truncated: Bool) {
-        var lines: [InputLine] = []
+        var raw: [[UInt8]] = []
         var truncated = false
         var start = 0
         let n = data.count
-        lines.reserveCapacity(min(n / 40 + 1, limits.maxLines))
+        raw.reserveCapacity(min(n / 40 + 1, limits.maxLines))
         var lastPrefix: [UInt8] = []
         while start <= n {
             var end = start
             while end < n && data[end] != 0x0A { end += 1 }
             if start == n && end == n { break }
-            if lines.count >= limits.maxLines { truncated = true; break }
+            if raw.count >= limits.maxLines { truncated = true; break }
             var e = end
             if e > start && data[e - 1] == 0x0D { e -= 1 }
             if e - start > limits.maxLineBytes { e = start + limits.maxLineBytes; truncated = true }
@@ -65,9 +65,11 @@ enum InputNormalizer {
             } else if !line.isEmpty {
                 lastPrefix = []
             }
-            lines.append(InputLine(line))
+            raw.append(line)
             start = end + 1
         }
+        // Decoding, context and prefix stripping depend on the line alone: done in parallel, order kept.
+        var lines = Parallel.map(raw, minimum: 4096, maxChunk: 512) { InputLine($0) }
         rejoinWrapped(&lines)
         return (lines, truncated)
     }

@@ -17,7 +17,8 @@ public struct MatchAnalysis: Sendable {
         self.input = input
         self.extraction = extraction
         self.threshold = matcher.threshold
-        self.candidates = extraction.reports.map { Array(matcher.rank($0).prefix(Self.maxCandidates)) }
+        // Reports are ranked in parallel; the results keep the reports' order.
+        self.candidates = Parallel.map(extraction.reports) { Array(matcher.rank($0).prefix(Self.maxCandidates)) }
         if extraction.reports.isEmpty, let text {
             self.hints = Array(matcher.hints(in: text).prefix(Self.maxCandidates))
         } else {
