@@ -35,6 +35,8 @@ struct ConsoleParser {
     private static let circularLockdep = Array("WARNING: possible circular locking dependency detected".utf8)
     private static let kmsanHeader = Array("BUG: KMSAN:".utf8)
     static let maxReportLines = 4000
+    /// UTF-16 units a multi-line title match is first looked for in (see `extractDescription`).
+    static let titleWindow = 1024
 
     // MARK: locating reports
 
@@ -311,9 +313,36 @@ struct ConsoleParser {
             }
             return nil
         }
+        // A multi-line title regex whose matches start with its literal and that no range bound affects: tried
+        // anchored at each occurrence of the literal, in a window (the leftmost match starts at one of them). nil
+        // when that cannot decide (a non-ASCII line, a match that may run past the window): then the full search.
+        let str = ns as String
+        func literalAnchoredMatch(_ p: Pattern, _ lit: [UInt8], from: Int) -> (start: Int, end: Int, groups: [String?])?? {
+            guard lit.count >= 3, p.boundsInsensitive else { return nil }
+            var i = 0
+            while i < starts.count && starts[i] < from { i += 1 }
+            while i < lines.count {
+                let l = lines[i]
+                if utf8Contains(l, lit) {
+                    let b = Array(l.utf8)
+                    guard !b.contains(where: { $0 >= 0x80 }) else { return nil }
+                    var o = 0
+                    while let at = bytesIndex(b, lit, from: o) {
+                        switch p.anchoredMatch(in: ns, str, at: starts[i] + at, window: Self.titleWindow) {
+                        case let .match(s, e, g): return .some((s, e, g))
+                        case .unsure: return nil
+                        case .noMatch: o = at + 1
+                        }
+                    }
+                }
+                i += 1
+            }
+            return .some(nil)
+        }
         for f in family.formats {
             guard let from = firstLineStart(f.titleLiteral), from <= startPos else { continue }
-            let found = f.titleLineLocal && f.titleLiteral.count >= 3 ? lineLocalMatch(f) : f.title.firstMatch(in: ns, from: from)
+            let found = f.titleLineLocal && f.titleLiteral.count >= 3 ? lineLocalMatch(f)
+                : (literalAnchoredMatch(f.title, f.titleLiteral, from: from) ?? f.title.firstMatch(in: ns, from: from))
             guard var match = found, match.start <= startPos else { continue }
             if match.start == startPos && !d.title.isEmpty { continue }
             if match.start < startPos {
