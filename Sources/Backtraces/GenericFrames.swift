@@ -17,6 +17,7 @@ public enum FrameNormalizer {
            !name.utf8.contains(0x2E) {
             return name
         }
+        if let n = normalizeASCII(name) { return n }
         var s = Substring(name)
         if s.hasPrefix(".") { s = s.dropFirst() }  // ppc64 ELFv1 function descriptors
         if let dot = s.firstIndex(of: "."), cloneSuffixes.contains(where: { s[dot...].hasPrefix($0) }) {
@@ -27,6 +28,32 @@ public enum FrameNormalizer {
             break
         }
         return String(s)
+    }
+
+    private static let syscallPrefixBytes = syscallPrefixes.map { Array($0.utf8) }
+    private static let cloneSuffixBytes = cloneSuffixes.map { Array($0.utf8) }
+
+    /// `normalize` on bytes for an ASCII name (characters are bytes then, so the steps are the same); nil otherwise.
+    private static func normalizeASCII(_ name: String) -> String? {
+        var name = name
+        return name.withUTF8 { u -> String? in
+            guard !u.contains(where: { $0 >= 0x80 }) else { return nil }
+            var lo = 0, hi = u.count
+            if lo < hi && u[lo] == 0x2E { lo += 1 }
+            func starts(at i: Int, _ p: [UInt8]) -> Bool {
+                guard hi - i >= p.count else { return false }
+                for k in 0..<p.count where u[i + k] != p[k] { return false }
+                return true
+            }
+            if let dot = (lo..<hi).first(where: { u[$0] == 0x2E }), cloneSuffixBytes.contains(where: { starts(at: dot, $0) }) {
+                hi = dot
+            }
+            for p in syscallPrefixBytes where starts(at: lo, p) && hi - lo > p.count {
+                lo += p.count
+                break
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: u[lo..<hi]), as: UTF8.self)
+        }
     }
 }
 

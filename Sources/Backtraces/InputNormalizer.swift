@@ -9,10 +9,13 @@ struct InputLine: Sendable {
     var questionable: Bool
     /// The first report family whose header this line carries (set by `ConsoleParser.annotate`).
     var family: Int?
-    init(_ bytes: [UInt8]) {
+    init(_ bytes: [UInt8]) { self.init(bytes, context: nil) }
+
+    /// `context`: `ConsoleParser.extractContext(bytes)` when the caller already has it.
+    init(_ bytes: [UInt8], context: (String, Int)?) {
         self.bytes = bytes
         self.text = String(decoding: bytes, as: UTF8.self)
-        let (c, pe) = ConsoleParser.extractContext(bytes)
+        let (c, pe) = context ?? ConsoleParser.extractContext(bytes)
         self.context = c
         if c.isEmpty {
             self.stripped = text
@@ -38,7 +41,7 @@ public struct ExtractionLimits: Sendable {
 /// The printk timestamp and caller id stay: the report parser uses them to tell contexts apart.
 enum InputNormalizer {
     static func split(_ data: [UInt8], limits: ExtractionLimits) -> (lines: [InputLine], truncated: Bool) {
-        var raw: [[UInt8]] = []
+        var raw: [([UInt8], (String, Int)?)] = []
         var truncated = false
         var start = 0
         let n = data.count
@@ -62,14 +65,17 @@ enum InputNormalizer {
             } else if !lastPrefix.isEmpty, line.count > 8, line.prefix(8).allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
                 let body = line.drop(while: { $0 == 0x20 || $0 == 0x09 })
                 line = lastPrefix + Array(body)
+                raw.append((line, nil))  // a new prefix: its context is computed again
+                start = end + 1
+                continue
             } else if !line.isEmpty {
                 lastPrefix = []
             }
-            raw.append(line)
+            raw.append((line, (ctx, prefixEnd)))
             start = end + 1
         }
         // Decoding, context and prefix stripping depend on the line alone: done in parallel, order kept.
-        var lines = Parallel.map(raw, minimum: 4096, maxChunk: 512) { InputLine($0) }
+        var lines = Parallel.map(raw, minimum: 4096, maxChunk: 512) { InputLine($0.0, context: $0.1) }
         rejoinWrapped(&lines)
         return (lines, truncated)
     }
