@@ -615,9 +615,31 @@ struct ConsoleParser {
         (#"(\d+){7,}"#, "NUM"),
     ].map { (try! Pattern($0.0), $0.1) }
 
+    /// For each replacement, a byte test every string it can match passes (a literal it needs, the digits or hex
+    /// run its classes need; `\d`/`\w` also match non-ASCII, so any non-ASCII byte passes): a string failing it is
+    /// left unchanged by the regex, so the regex is not run.
+    private static let replacementGates: [@Sendable ([UInt8]) -> Bool] = [
+        { bytesContain($0, Array("syz-executor".utf8)) },
+        { bytesContain($0, Array("syzkaller".utf8)) },
+        { b in
+            var run = 0
+            for c in b {
+                if c.isDigit || (c >= 0x61 && c <= 0x66) { run += 1; if run >= 6 { return true } } else { run = 0 }
+            }
+            return false
+        },
+        { $0.contains(where: \.isDigit) },
+        { $0.contains(0x2E) && $0.contains(0x3A) },
+        { bytesContain($0, Array("+0x".utf8)) },
+        { bytesContain($0, Array("CPU#".utf8)) },
+        { $0.contains(where: { $0.isDigit || $0 >= 0x80 }) },
+        { $0.contains(where: { $0.isDigit || $0 >= 0x80 }) },
+    ]
+
     static func replaceDynamic(_ s: String) -> String {
         var str = s
-        for (re, repl) in replacements {
+        for (k, (re, repl)) in replacements.enumerated() {
+            if !replacementGates[k](Array(str.utf8)) { continue }
             var guardCount = 0
             while guardCount < 32 {
                 let n = re.replaceAll(str, template: repl)
