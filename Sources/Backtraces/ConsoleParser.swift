@@ -35,6 +35,8 @@ struct ConsoleParser {
     private static let circularLockdep = Array("WARNING: possible circular locking dependency detected".utf8)
     private static let kmsanHeader = Array("BUG: KMSAN:".utf8)
     static let maxReportLines = 4000
+    /// UTF-16 units a multi-line title match is first looked for in (see `extractDescription`).
+    static let titleWindow = 1024
 
     // MARK: locating reports
 
@@ -52,6 +54,22 @@ struct ConsoleParser {
     /// Marks each line with the report family its header belongs to: one pass, read by every later scan.
     func annotate(_ lines: inout [InputLine]) {
         for i in lines.indices where !lines[i].bytes.isEmpty { lines[i].family = matchFamily(lines[i]) }
+    }
+
+    /// `annotate`, with the lines shared out between the cores (the family of a line depends on that line only).
+    func annotateInParallel(_ lines: inout [InputLine]) {
+        let n = lines.count
+        let pieces = Parallel.cores < 2 || n < 4096 ? 1 : Parallel.cores * 4
+        if pieces == 1 { annotate(&lines); return }
+        let size = (n + pieces - 1) / pieces
+        let frozen = lines
+        let families = Parallel.map(Array(0..<pieces), minimum: 2) { p -> [Int?] in
+            let lo = p * size, hi = min(n, lo + size)
+            guard lo < hi else { return [] }
+            return (lo..<hi).map { frozen[$0].bytes.isEmpty ? nil : matchFamily(frozen[$0]) }
+        }
+        var i = 0
+        for piece in families { for f in piece { lines[i].family = f; i += 1 } }
     }
 
     private func truncatedByReplay(_ lines: [InputLine], _ i: Int) -> Bool {
@@ -295,9 +313,36 @@ struct ConsoleParser {
             }
             return nil
         }
+        // A multi-line title regex whose matches start with its literal and that no range bound affects: tried
+        // anchored at each occurrence of the literal, in a window (the leftmost match starts at one of them). nil
+        // when that cannot decide (a non-ASCII line, a match that may run past the window): then the full search.
+        let str = ns as String
+        func literalAnchoredMatch(_ p: Pattern, _ lit: [UInt8], from: Int) -> (start: Int, end: Int, groups: [String?])?? {
+            guard lit.count >= 3, p.boundsInsensitive else { return nil }
+            var i = 0
+            while i < starts.count && starts[i] < from { i += 1 }
+            while i < lines.count {
+                let l = lines[i]
+                if utf8Contains(l, lit) {
+                    let b = Array(l.utf8)
+                    guard !b.contains(where: { $0 >= 0x80 }) else { return nil }
+                    var o = 0
+                    while let at = bytesIndex(b, lit, from: o) {
+                        switch p.anchoredMatch(in: ns, str, at: starts[i] + at, window: Self.titleWindow) {
+                        case let .match(s, e, g): return .some((s, e, g))
+                        case .unsure: return nil
+                        case .noMatch: o = at + 1
+                        }
+                    }
+                }
+                i += 1
+            }
+            return .some(nil)
+        }
         for f in family.formats {
             guard let from = firstLineStart(f.titleLiteral), from <= startPos else { continue }
-            let found = f.titleLineLocal && f.titleLiteral.count >= 3 ? lineLocalMatch(f) : f.title.firstMatch(in: ns, from: from)
+            let found = f.titleLineLocal && f.titleLiteral.count >= 3 ? lineLocalMatch(f)
+                : (literalAnchoredMatch(f.title, f.titleLiteral, from: from) ?? f.title.firstMatch(in: ns, from: from))
             guard var match = found, match.start <= startPos else { continue }
             if match.start == startPos && !d.title.isEmpty { continue }
             if match.start < startPos {
@@ -570,9 +615,31 @@ struct ConsoleParser {
         (#"(\d+){7,}"#, "NUM"),
     ].map { (try! Pattern($0.0), $0.1) }
 
+    /// For each replacement, a byte test every string it can match passes (a literal it needs, the digits or hex
+    /// run its classes need; `\d`/`\w` also match non-ASCII, so any non-ASCII byte passes): a string failing it is
+    /// left unchanged by the regex, so the regex is not run.
+    private static let replacementGates: [@Sendable ([UInt8]) -> Bool] = [
+        { bytesContain($0, Array("syz-executor".utf8)) },
+        { bytesContain($0, Array("syzkaller".utf8)) },
+        { b in
+            var run = 0
+            for c in b {
+                if c.isDigit || (c >= 0x61 && c <= 0x66) { run += 1; if run >= 6 { return true } } else { run = 0 }
+            }
+            return false
+        },
+        { $0.contains(where: \.isDigit) },
+        { $0.contains(0x2E) && $0.contains(0x3A) },
+        { bytesContain($0, Array("+0x".utf8)) },
+        { bytesContain($0, Array("CPU#".utf8)) },
+        { $0.contains(where: { $0.isDigit || $0 >= 0x80 }) },
+        { $0.contains(where: { $0.isDigit || $0 >= 0x80 }) },
+    ]
+
     static func replaceDynamic(_ s: String) -> String {
         var str = s
-        for (re, repl) in replacements {
+        for (k, (re, repl)) in replacements.enumerated() {
+            if !replacementGates[k](Array(str.utf8)) { continue }
             var guardCount = 0
             while guardCount < 32 {
                 let n = re.replaceAll(str, template: repl)

@@ -35,6 +35,9 @@ struct FormatTable: Sendable {
         let prefixes: [String]
         let suffixes: [String]
         let exact: Set<String>
+        /// `prefixes` bucketed by first byte (see `asciiFirstPrefix`), when they are all ASCII.
+        let prefixBuckets: [[([UInt8], Bool)]]
+        let prefixesASCII: Bool
 
         init(_ patterns: [String], base: SkipList? = nil) throws {
             self.base = base
@@ -63,9 +66,15 @@ struct FormatTable: Sendable {
             }
             literals = lits
             prefixes = pre
+            (prefixBuckets, prefixesASCII) = asciiPrefixBuckets(pre.map { ($0, true) })
             suffixes = suf
             exact = ex
             regex = res.isEmpty ? nil : try Pattern(res.joined(separator: "|"))
+        }
+
+        private func hasListedPrefix(_ name: String) -> Bool {
+            if prefixesASCII, let hit = asciiFirstPrefix(name, prefixBuckets) { return hit != nil }
+            return prefixes.contains(where: name.hasPrefix)
         }
 
         func matches(_ name: String) -> Bool {
@@ -73,7 +82,7 @@ struct FormatTable: Sendable {
             lock.lock()
             if let v = memo[name] { lock.unlock(); return v }
             lock.unlock()
-            let v = exact.contains(name) || prefixes.contains(where: name.hasPrefix)
+            let v = exact.contains(name) || hasListedPrefix(name)
                 || suffixes.contains(where: name.hasSuffix) || literals.contains { utf8Contains(name, $0) }
                 || (regex?.matches(name) ?? false)
             lock.lock()

@@ -17,6 +17,7 @@ public enum FrameNormalizer {
            !name.utf8.contains(0x2E) {
             return name
         }
+        if let n = normalizeASCII(name) { return n }
         var s = Substring(name)
         if s.hasPrefix(".") { s = s.dropFirst() }  // ppc64 ELFv1 function descriptors
         if let dot = s.firstIndex(of: "."), cloneSuffixes.contains(where: { s[dot...].hasPrefix($0) }) {
@@ -27,6 +28,32 @@ public enum FrameNormalizer {
             break
         }
         return String(s)
+    }
+
+    private static let syscallPrefixBytes = syscallPrefixes.map { Array($0.utf8) }
+    private static let cloneSuffixBytes = cloneSuffixes.map { Array($0.utf8) }
+
+    /// `normalize` on bytes for an ASCII name (characters are bytes then, so the steps are the same); nil otherwise.
+    private static func normalizeASCII(_ name: String) -> String? {
+        var name = name
+        return name.withUTF8 { u -> String? in
+            guard !u.contains(where: { $0 >= 0x80 }) else { return nil }
+            var lo = 0, hi = u.count
+            if lo < hi && u[lo] == 0x2E { lo += 1 }
+            func starts(at i: Int, _ p: [UInt8]) -> Bool {
+                guard hi - i >= p.count else { return false }
+                for k in 0..<p.count where u[i + k] != p[k] { return false }
+                return true
+            }
+            if let dot = (lo..<hi).first(where: { u[$0] == 0x2E }), cloneSuffixBytes.contains(where: { starts(at: dot, $0) }) {
+                hi = dot
+            }
+            for p in syscallPrefixBytes where starts(at: lo, p) && hi - lo > p.count {
+                lo += p.count
+                break
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: u[lo..<hi]), as: UTF8.self)
+        }
     }
 }
 
@@ -40,6 +67,10 @@ public struct GenericFrames: Sendable {
     public let rules: [Rule]
     private let exact: [String: String]
     private let prefixes: [(String, String)]
+    /// `prefixes` as bytes, bucketed by first byte (list order kept), for ASCII names when every prefix is ASCII:
+    /// then a byte prefix test gives exactly `String.hasPrefix`.
+    private let prefixBuckets: [[([UInt8], String)]]
+    private let prefixesASCII: Bool
     private let memo = Memo()
 
     final class Memo: @unchecked Sendable {
@@ -65,6 +96,7 @@ public struct GenericFrames: Sendable {
         for r in rules where !r.isPrefix { ex[r.pattern] = ex[r.pattern] ?? r.category }
         exact = ex
         prefixes = rules.filter(\.isPrefix).map { ($0.pattern, $0.category) }
+        (prefixBuckets, prefixesASCII) = asciiPrefixBuckets(prefixes)
     }
 
     /// The category that makes `function` (raw or normalised) generic, or nil.
@@ -84,6 +116,10 @@ public struct GenericFrames: Sendable {
         let n = FrameNormalizer.normalize(function)
         for name in [n, function] {
             if let c = exact[name] { return c }
+            if prefixesASCII, let c = asciiFirstPrefix(name, prefixBuckets) {
+                if let c { return c }
+                continue
+            }
             for (p, c) in prefixes where name.hasPrefix(p) { return c }
         }
         return nil
@@ -98,4 +134,32 @@ public struct GenericFrames: Sendable {
         }
         return GenericFrames(text: text)
     }()
+}
+
+/// Prefix lists bucketed by first byte, order kept (an empty prefix goes into every bucket); false when a prefix is
+/// not ASCII (then the caller keeps `String.hasPrefix`).
+func asciiPrefixBuckets<T>(_ list: [(String, T)]) -> ([[([UInt8], T)]], Bool) {
+    var buckets = Array(repeating: [([UInt8], T)](), count: 128)
+    for (p, v) in list {
+        let b = Array(p.utf8)
+        guard b.allSatisfy({ $0 < 0x80 }) else { return ([], false) }
+        if let f = b.first { buckets[Int(f)].append((b, v)) } else { for i in buckets.indices { buckets[i].append((b, v)) } }
+    }
+    return (buckets, true)
+}
+
+/// The value of the first prefix (list order) that `name` starts with: `.some(nil)` when none does, nil when
+/// `name` is not ASCII (the byte test would not be `String.hasPrefix`, which compares characters).
+func asciiFirstPrefix<T>(_ name: String, _ buckets: [[([UInt8], T)]]) -> T?? {
+    var name = name
+    return name.withUTF8 { u -> T?? in
+        guard !u.contains(where: { $0 >= 0x80 }) else { return nil }
+        let bucket = u.isEmpty ? buckets[0].filter { $0.0.isEmpty } : buckets[Int(u[0])]
+        for (p, v) in bucket where p.count <= u.count {
+            var i = 0
+            while i < p.count && u[i] == p[i] { i += 1 }
+            if i == p.count { return .some(v) }
+        }
+        return .some(nil)
+    }
 }

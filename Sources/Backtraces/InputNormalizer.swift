@@ -1,5 +1,5 @@
 /// One input line after prefix normalisation, as text and as bytes (the byte form feeds the substring scans).
-struct InputLine {
+struct InputLine: Sendable {
     var text: String
     var bytes: [UInt8]
     /// The printk context (see `ConsoleParser.extractContext`), and the line without its prefix, with
@@ -9,10 +9,13 @@ struct InputLine {
     var questionable: Bool
     /// The first report family whose header this line carries (set by `ConsoleParser.annotate`).
     var family: Int?
-    init(_ bytes: [UInt8]) {
+    init(_ bytes: [UInt8]) { self.init(bytes, context: nil) }
+
+    /// `context`: `ConsoleParser.extractContext(bytes)` when the caller already has it.
+    init(_ bytes: [UInt8], context: (String, Int)?) {
         self.bytes = bytes
         self.text = String(decoding: bytes, as: UTF8.self)
-        let (c, pe) = ConsoleParser.extractContext(bytes)
+        let (c, pe) = context ?? ConsoleParser.extractContext(bytes)
         self.context = c
         if c.isEmpty {
             self.stripped = text
@@ -38,36 +41,48 @@ public struct ExtractionLimits: Sendable {
 /// The printk timestamp and caller id stay: the report parser uses them to tell contexts apart.
 enum InputNormalizer {
     static func split(_ data: [UInt8], limits: ExtractionLimits) -> (lines: [InputLine], truncated: Bool) {
-        var lines: [InputLine] = []
+        var spans: [Range<Int>] = []
         var truncated = false
         var start = 0
         let n = data.count
-        lines.reserveCapacity(min(n / 40 + 1, limits.maxLines))
-        var lastPrefix: [UInt8] = []
+        spans.reserveCapacity(min(n / 40 + 1, limits.maxLines))
         while start <= n {
             var end = start
             while end < n && data[end] != 0x0A { end += 1 }
             if start == n && end == n { break }
-            if lines.count >= limits.maxLines { truncated = true; break }
+            if spans.count >= limits.maxLines { truncated = true; break }
             var e = end
             if e > start && data[e - 1] == 0x0D { e -= 1 }
             if e - start > limits.maxLineBytes { e = start + limits.maxLineBytes; truncated = true }
-            var line = normalize(Array(data[start..<e]))
+            spans.append(start..<e)
+            start = end + 1
+        }
+        // Prefix removal and the printk context depend on the line alone: computed in parallel, order kept.
+        let normalized = Parallel.map(spans, minimum: 4096, maxChunk: 512) { r -> ([UInt8], String, Int) in
+            let line = normalize(Array(data[r]))
+            let (ctx, prefixEnd) = ConsoleParser.extractContext(line)
+            return (line, ctx, prefixEnd)
+        }
+        var raw: [([UInt8], (String, Int)?)] = []
+        raw.reserveCapacity(normalized.count)
+        var lastPrefix: [UInt8] = []
+        for (line, ctx, prefixEnd) in normalized {
             // A continuation line (printk text block, journal multi-line message): no timestamp of its own, indented.
             // It belongs to the previous line's context, so it gets that line's prefix.
-            let (ctx, prefixEnd) = ConsoleParser.extractContext(line)
             if !ctx.isEmpty {
                 lastPrefix = Array(line[..<prefixEnd])
                 if lastPrefix.last != 0x20 { lastPrefix.append(0x20) }
             } else if !lastPrefix.isEmpty, line.count > 8, line.prefix(8).allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
                 let body = line.drop(while: { $0 == 0x20 || $0 == 0x09 })
-                line = lastPrefix + Array(body)
+                raw.append((lastPrefix + Array(body), nil))  // a new prefix: its context is computed again
+                continue
             } else if !line.isEmpty {
                 lastPrefix = []
             }
-            lines.append(InputLine(line))
-            start = end + 1
+            raw.append((line, (ctx, prefixEnd)))
         }
+        // Decoding, context and prefix stripping depend on the line alone: done in parallel, order kept.
+        var lines = Parallel.map(raw, minimum: 4096, maxChunk: 512) { InputLine($0.0, context: $0.1) }
         rejoinWrapped(&lines)
         return (lines, truncated)
     }

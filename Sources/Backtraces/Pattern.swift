@@ -9,6 +9,52 @@ final class Pattern: @unchecked Sendable {
     init(_ source: String) throws {
         self.source = source
         self.re = try NSRegularExpression(pattern: source, options: [])
+        self.boundsInsensitive = Self.isBoundsInsensitive(source)
+    }
+
+    /// True when the regex has no anchor, word boundary or lookaround: then where a search range starts and ends
+    /// changes nothing but how far a match may extend, which ICU reports as `hitEnd` (see `anchoredMatch`).
+    let boundsInsensitive: Bool
+
+    private static func isBoundsInsensitive(_ source: String) -> Bool {
+        let b = Array(source.utf8)
+        for (i, c) in b.enumerated() {
+            if c == 0x24 { return false }  // $
+            // ^ other than a negated class's [^ (an escaped \[ before it is no class)
+            if c == 0x5E && (i == 0 || b[i - 1] != 0x5B || (i >= 2 && b[i - 2] == 0x5C)) { return false }
+        }
+        for bad in ["\\b", "\\B", "\\A", "\\z", "\\Z", "\\G", "(?=", "(?!", "(?<"] where source.contains(bad) {
+            return false
+        }
+        return true
+    }
+
+    enum WindowResult { case match(start: Int, end: Int, groups: [String?]), noMatch, unsure }
+
+    /// A match starting exactly at `pos`, searched in `[pos, pos + window)` only (Foundation copies the whole search
+    /// range for the regex engine, character by character). Exact when the engine did not touch the window's end
+    /// (ICU's hitEnd) or the window reaches the end of `ns`; otherwise `.unsure`. For `boundsInsensitive` regexes.
+    func anchoredMatch(in ns: NSString, _ s: String, at pos: Int, window: Int) -> WindowResult {
+        let len = min(window, ns.length - pos)
+        guard len >= 0 else { return .noMatch }
+        let reachesEnd = pos + len == ns.length
+        var found: NSTextCheckingResult?
+        var hitEnd = false
+        re.enumerateMatches(in: s, options: [.anchored, .reportCompletion], range: NSRange(location: pos, length: len)) {
+            r, f, stop in
+            if f.contains(.hitEnd) { hitEnd = true }
+            if let r { found = r; stop.pointee = true }
+        }
+        if hitEnd && !reachesEnd { return .unsure }
+        guard let m = found else { return .noMatch }
+        var groups: [String?] = []
+        if m.numberOfRanges > 1 {
+            for i in 1..<m.numberOfRanges {
+                let r = m.range(at: i)
+                groups.append(r.location == NSNotFound ? nil : ns.substring(with: r))
+            }
+        }
+        return .match(start: m.range.location, end: m.range.location + m.range.length, groups: groups)
     }
 
     private let cacheLock = NSLock()

@@ -243,35 +243,45 @@ enum ReportBuilder {
                                              "EDI", "EBP", "ESP", "CR2", "ORIG_RAX", "RIP"]
 
     /// `RAX: ffff8800d8661ab8 RBX: ffff8800d3b6b178 RCX: ...` -> registers. Returns true for a register line.
+    static let registerNameBytes: Set<[UInt8]> = Set(registerNames.map { Array($0.utf8) })
+
+    /// Reads `NAME: value` pairs of a register dump line, on bytes (tokens are separated by spaces).
     static func parseRegisters(_ line: String, into regs: inout [String: UInt64]) -> Bool {
         // Gate: a register line starts with a register name and a colon.
-        var gate = false
-        var name: [UInt8] = []
+        var colon = -1
         for (i, c) in line.utf8.enumerated() {
-            if c == 0x3A { gate = i >= 2; break }
+            if c == 0x3A { if i >= 2 { colon = i }; break }
             if !((c >= 0x41 && c <= 0x5A) || c.isDigit || c == 0x5F) || i > 8 { break }
-            name.append(c)
         }
-        guard gate, registerNames.contains(String(decoding: name, as: UTF8.self)) else { return false }
-        let toks = line.split(separator: " ", omittingEmptySubsequences: true)
-        guard let first = toks.first, first.hasSuffix(":"), registerNames.contains(String(first.dropLast())) else {
-            return false
-        }
-        if first == "RIP:" && toks.count > 1 && toks[1].contains(":") { return false }  // "RIP: 0010:func+..."
-        var found = false
+        guard colon >= 0, registerNameBytes.contains(Array(line.utf8.prefix(colon))) else { return false }
+        let b = Array(line.utf8)
+        var toks: [Range<Int>] = []
         var i = 0
-        while i + 1 < toks.count {
-            let name = toks[i]
-            if name.hasSuffix(":"), registerNames.contains(String(name.dropLast())) {
-                var v = toks[i + 1]
-                if let colon = v.lastIndex(of: ":") { v = v[v.index(after: colon)...] }  // "RSP: 0018:ffffc900..."
-                if let value = FrameParser.parseHex(Array(v.utf8)) {
-                    regs[String(name.dropLast())] = value
+        while i < b.count {
+            while i < b.count && b[i] == 0x20 { i += 1 }
+            let s = i
+            while i < b.count && b[i] != 0x20 { i += 1 }
+            if i > s { toks.append(s..<i) }
+        }
+        func isName(_ t: Range<Int>) -> Bool {
+            t.count >= 2 && b[t.upperBound - 1] == 0x3A && registerNameBytes.contains(Array(b[t.lowerBound..<(t.upperBound - 1)]))
+        }
+        guard let first = toks.first, isName(first) else { return false }
+        if b[first] == [0x52, 0x49, 0x50, 0x3A] && toks.count > 1 && b[toks[1]].contains(0x3A) { return false }  // "RIP: 0010:func+..."
+        var found = false
+        var k = 0
+        while k + 1 < toks.count {
+            let name = toks[k]
+            if isName(name) {
+                var v = b[toks[k + 1]]
+                if let c = v.lastIndex(of: 0x3A) { v = v[(c + 1)...] }  // "RSP: 0018:ffffc900..."
+                if let value = FrameParser.parseHex(Array(v)) {
+                    regs[String(decoding: b[name.lowerBound..<(name.upperBound - 1)], as: UTF8.self)] = value
                     found = true
                 }
-                i += 2
+                k += 2
             } else {
-                i += 1
+                k += 1
             }
         }
         return found

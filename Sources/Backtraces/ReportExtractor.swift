@@ -40,19 +40,28 @@ public struct ReportExtractor: Sendable {
 
     private func extractText(_ bytes: [UInt8]) -> Extraction {
         var (lines, truncated) = InputNormalizer.split(bytes, limits: limits)
-        var reports: [CrashReport] = []
         let parser = ConsoleParser(table: table)
-        parser.annotate(&lines)
+        parser.annotateInParallel(&lines)
         // Report boundaries first (one cheap pass), then each report parsed on its own: a report longer than the
-        // parser's line cap cannot hide the reports after it. (Parsing them in parallel was tried: no gain on a
-        // shared 2-core machine, and the memo locks contend.)
-        for from in parser.reportStarts(lines) {
-            if let r = parser.parse(lines, from: from) { reports.append(consoleReport(r)) }
+        // parser's line cap cannot hide the reports after it. The reports are parsed in parallel (results kept in
+        // input order); the `crash` bt scan is one more work item beside them (a nested parallel loop would run
+        // serially inside libdispatch's apply).
+        let frozen = lines
+        enum Work: Sendable { case console(CrashReport?), bt([CrashBTParser.Block]) }
+        let work = Parallel.map([-1] + parser.reportStarts(frozen)) { from -> Work in
+            from < 0 ? .bt(CrashBTParser.parse(frozen)) : .console(parser.parse(frozen, from: from).map { consoleReport($0) })
         }
-        for block in CrashBTParser.parse(lines) {
-            // A bt block inside a console report's span is still its own task: keep both.
-            reports.append(crashReport(block))
+        var console: [CrashReport?] = []
+        var blocks: [CrashBTParser.Block] = []
+        for w in work {
+            switch w {
+            case let .console(r): console.append(r)
+            case let .bt(b): blocks = b
+            }
         }
+        var reports: [CrashReport] = console.compactMap { $0 }
+        // A bt block inside a console report's span is still its own task: keep both.
+        for block in blocks { reports.append(crashReport(block)) }
         reports.sort { $0.startLine < $1.startLine }
         return Extraction(reports: reports, correlations: Self.correlate(reports), lineCount: lines.count,
                           truncated: truncated)

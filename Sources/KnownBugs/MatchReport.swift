@@ -17,7 +17,8 @@ public struct MatchAnalysis: Sendable {
         self.input = input
         self.extraction = extraction
         self.threshold = matcher.threshold
-        self.candidates = extraction.reports.map { Array(matcher.rank($0).prefix(Self.maxCandidates)) }
+        // Reports are ranked in parallel; the results keep the reports' order.
+        self.candidates = Parallel.map(extraction.reports) { Array(matcher.rank($0).prefix(Self.maxCandidates)) }
         if extraction.reports.isEmpty, let text {
             self.hints = Array(matcher.hints(in: text).prefix(Self.maxCandidates))
         } else {
@@ -47,39 +48,45 @@ public enum MatchReportRenderer {
             return o
         }
         o += "\(a.input): \(reports.count) report\(reports.count == 1 ? "" : "s")\n"
-        for (i, r) in reports.enumerated() {
-            o += "\n"
-            o += "[\(i + 1)] \(r.title)\n"
-            o += "    kind:    \(r.kind.description)\(r.corrupted ? " (corrupted: \(r.corruptedReason ?? "?"))" : "")\n"
-            o += "    lines:   \(r.startLine + 1)-\(r.endLine + 1)\(r.source == "crash-bt" ? " (crash bt)" : "")\n"
-            if let t = taskLine(r) { o += "    task:    \(t)\n" }
-            if let rel = r.kernelRelease { o += "    kernel:  \(rel)\n" }
-            if !r.lockChain.isEmpty { o += "    chain:   \(r.lockChain.joined(separator: " --> "))\n" }
-            if let b = r.blockedOn { o += "    blocked on: \(b)\n" }
-            if let acq = r.lockAcquiring, let held = r.lockHeld {
-                o += "    locks:   acquiring \(acq) while holding \(held)\n"
-            }
-            if let exc = r.stacks.first?.frames.first(where: { $0.registers != nil }), let regs = exc.registers,
-               !regs.isEmpty {
-                o += "    exception RIP: \(exc.function)\(exc.offset.map { "+\($0)" } ?? "")\n"
-            }
-            o += framesText(r)
-            let cands = a.candidates[i]
-            if let best = cands.first(where: \.aboveThreshold) {
-                o += "    known bug: \(best.bug.fix == nil ? "\(best.bug.id) (no fix commit identified)" : best.bug.fixCitation)\n"
-                o += "      score \(fmt(best.score)) (threshold \(fmt(a.threshold))), entry \(best.bug.id), \(best.bug.subsystem)\n"
-                for w in best.why { o += "      why: \(w)\n" }
-                for f in best.bug.fixes { o += "      Fixes: \(f.citation)\n" }
-                o += "      \(best.bug.summary)\n"
-                let others = cands.filter { $0.bug.id != best.bug.id && $0.aboveThreshold }
-                for c in others { o += "    also: \(c.bug.fixCitation) (score \(fmt(c.score)), entry \(c.bug.id))\n" }
-            } else {
-                o += "    known bug: none (no entry scores \(fmt(a.threshold)) or more"
-                if let c = cands.first { o += "; closest \(c.bug.id) at \(fmt(c.score))" }
-                o += ")\n"
-            }
-        }
+        // Each report's section depends on that report only: rendered in parallel, joined in order.
+        o += Parallel.map(Array(reports.indices)) { reportText(a, $0) }.joined()
         o += correlationsText(a)
+        return o
+    }
+
+    static func reportText(_ a: MatchAnalysis, _ i: Int) -> String {
+        let r = a.extraction.reports[i]
+        var o = ""
+        o += "\n"
+        o += "[\(i + 1)] \(r.title)\n"
+        o += "    kind:    \(r.kind.description)\(r.corrupted ? " (corrupted: \(r.corruptedReason ?? "?"))" : "")\n"
+        o += "    lines:   \(r.startLine + 1)-\(r.endLine + 1)\(r.source == "crash-bt" ? " (crash bt)" : "")\n"
+        if let t = taskLine(r) { o += "    task:    \(t)\n" }
+        if let rel = r.kernelRelease { o += "    kernel:  \(rel)\n" }
+        if !r.lockChain.isEmpty { o += "    chain:   \(r.lockChain.joined(separator: " --> "))\n" }
+        if let b = r.blockedOn { o += "    blocked on: \(b)\n" }
+        if let acq = r.lockAcquiring, let held = r.lockHeld {
+            o += "    locks:   acquiring \(acq) while holding \(held)\n"
+        }
+        if let exc = r.stacks.first?.frames.first(where: { $0.registers != nil }), let regs = exc.registers,
+           !regs.isEmpty {
+            o += "    exception RIP: \(exc.function)\(exc.offset.map { "+\($0)" } ?? "")\n"
+        }
+        o += framesText(r)
+        let cands = a.candidates[i]
+        if let best = cands.first(where: \.aboveThreshold) {
+            o += "    known bug: \(best.bug.fix == nil ? "\(best.bug.id) (no fix commit identified)" : best.bug.fixCitation)\n"
+            o += "      score \(fmt(best.score)) (threshold \(fmt(a.threshold))), entry \(best.bug.id), \(best.bug.subsystem)\n"
+            for w in best.why { o += "      why: \(w)\n" }
+            for f in best.bug.fixes { o += "      Fixes: \(f.citation)\n" }
+            o += "      \(best.bug.summary)\n"
+            let others = cands.filter { $0.bug.id != best.bug.id && $0.aboveThreshold }
+            for c in others { o += "    also: \(c.bug.fixCitation) (score \(fmt(c.score)), entry \(c.bug.id))\n" }
+        } else {
+            o += "    known bug: none (no entry scores \(fmt(a.threshold)) or more"
+            if let c = cands.first { o += "; closest \(c.bug.id) at \(fmt(c.score))" }
+            o += ")\n"
+        }
         return o
     }
 

@@ -38,6 +38,10 @@ public struct Matcher: Sendable {
     public let generic: GenericFrames
     /// Each entry's specific frames (normalised, generic ones dropped), computed once.
     private let specificFrames: [(frames: [String], other: [String])]
+    /// Per report kind, the entries (database order) whose kind gate admits it; per entry, its normalised lock
+    /// classes. Both computed once, so ranking a report neither rebuilds the gate sets nor copies the entries.
+    private let entriesByKind: [ReportKind: [Int]]
+    private let normalizedChains: [[String]]
 
     public init(database: KnownBugDatabase, threshold: Double = 0.6, depth: Int = 24) {
         self.database = database
@@ -46,6 +50,12 @@ public struct Matcher: Sendable {
         let g = GenericFrames.bundled
         self.generic = g
         self.specificFrames = database.bugs.map { (Self.specific($0.frames, g), Self.specific($0.otherFrames, g)) }
+        var byKind: [ReportKind: [Int]] = [:]
+        for (i, bug) in database.bugs.enumerated() {
+            for k in bug.kind.compatibleReportKinds { byKind[k, default: []].append(i) }
+        }
+        self.entriesByKind = byKind
+        self.normalizedChains = database.bugs.map { $0.lockChain.map(LockChain.normalize) }
     }
 
     /// All candidates with a non-zero score, best first. `match(_:)` keeps those above the threshold.
@@ -56,13 +66,12 @@ public struct Matcher: Sendable {
         for q in sequences { names.formUnion(q.names) }
         let classes = Set((report.lockChain + report.lockLinks.map(\.lockClass)).map(LockChain.normalize))
         var out: [MatchCandidate] = []
-        for (i, bug) in database.bugs.enumerated() {
-            guard bug.kind.compatibleReportKinds.contains(report.kind) else { continue }
+        for i in entriesByKind[report.kind] ?? [] {
             let sf = specificFrames[i]
-            if !sf.frames.contains(where: names.contains) && !bug.lockChain.contains(where: { classes.contains(LockChain.normalize($0)) }) {
+            if !sf.frames.contains(where: names.contains) && !normalizedChains[i].contains(where: classes.contains) {
                 continue
             }
-            if let c = score(bug, report, sequences, specific: sf), c.score > 0 { out.append(c) }
+            if let c = score(database.bugs[i], report, sequences, specific: sf), c.score > 0 { out.append(c) }
         }
         return out.sorted { ($0.score, $1.bug.id) > ($1.score, $0.bug.id) }
     }

@@ -38,7 +38,26 @@ struct Match: ParsableCommand {
         }
     }
 
+    /// The database, loaded on another core while the input is read and parsed.
+    private final class DatabaseLoad: @unchecked Sendable {
+        let done = DispatchGroup()
+        var result: Result<KnownBugDatabase, Error>?
+        init(extra: [String]) {
+            done.enter()
+            DispatchQueue.global().async {
+                self.result = Result {
+                    var db = try KnownBugDatabase.bundled()
+                    for path in extra { try db.merge(file: path) }
+                    return db
+                }
+                self.done.leave()
+            }
+        }
+        func wait() -> Result<KnownBugDatabase, Error> { done.wait(); return result! }
+    }
+
     func run() throws {
+        let dbLoad = DatabaseLoad(extra: databases)
         let bytes: [UInt8]
         if file == "-" {
             bytes = Array(FileHandle.standardInput.readDataToEndOfFile().prefix(Self.maxInputBytes))
@@ -60,12 +79,10 @@ struct Match: ParsableCommand {
         } catch {
             fail("\(file == "-" ? "standard input" : file): \(error)")
         }
-        var db: KnownBugDatabase
-        do {
-            db = try KnownBugDatabase.bundled()
-            for path in databases { try db.merge(file: path) }
-        } catch {
-            fail("known-bug database: \(error)")
+        let db: KnownBugDatabase
+        switch dbLoad.wait() {
+        case let .success(d): db = d
+        case let .failure(error): fail("known-bug database: \(error)")
         }
         var matcher = Matcher(database: db)
         if let threshold { matcher.threshold = threshold }
