@@ -248,7 +248,7 @@ public enum StatsCollector {
         case .binary(let why):
             throw TraceInputError(path: path, message: "binary data, not ftrace text (\(why))", byteOffset: 0)
         }
-        let n = threads > 0 ? threads : ProcessInfo.activeCPUs
+        let n = threads > 0 ? threads : SystemInfo.activeCPUs
         var stats: TraceStatistics
         if format == .ftraceText, n > 1, fileSize(path) >= parallelThreshold {
             stats = try collectParallel(path: path, threads: n, chunkSize: chunkSize)
@@ -337,6 +337,7 @@ struct Stopwatch {
     }
 }
 
-enum ProcessInfo {
+/// Named apart from Foundation.ProcessInfo, which other files of this module see.
+enum SystemInfo {
     static var activeCPUs: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 }

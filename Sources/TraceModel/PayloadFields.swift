@@ -162,9 +162,7 @@ public struct PayloadFields: Sendable {
                 while j < n, isKeyByte(b[j]) { j += 1 }
                 if j > i && j < n && b[j] == UInt8(ascii: "=") && !(j + 1 < n && b[j + 1] == UInt8(ascii: "=")) {
                     let key = i..<j
-                    var keyBytes = UnsafeRawBufferPointer(rebasing: b[key])
-                    if keyBytes.isEmpty { keyBytes = UnsafeRawBufferPointer(start: nil, count: 0) }
-                    let end = valueEnd(b, start: j + 1, greedy: isGreedyKey(keyBytes))
+                    let end = valueEnd(b, start: j + 1, greedy: isGreedyKey(UnsafeRawBufferPointer(rebasing: b[key])))
                     i = max(end, j + 1)
                     return (key, (j + 1)..<end)
                 }

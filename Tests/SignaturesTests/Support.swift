@@ -1,3 +1,4 @@
+import Foundation
 import FtraceText
 import Signatures
 import TraceModel
@@ -22,16 +23,7 @@ func analyze(text: String, name: String, options: AnalysisOptions = AnalysisOpti
 }
 
 func readText(_ absolute: String) -> String? {
-    guard let f = fopen(absolute, "rb") else { return nil }
-    defer { fclose(f) }
-    var data: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = fread(&buf, 1, buf.count, f)
-        if n <= 0 { break }
-        data.append(contentsOf: buf[0..<n])
-    }
-    return String(decoding: data, as: UTF8.self)
+    FileManager.default.contents(atPath: absolute).map { String(decoding: $0, as: UTF8.self) }
 }
 
 #if canImport(Glibc)
