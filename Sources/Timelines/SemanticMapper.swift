@@ -80,7 +80,9 @@ public struct SemanticMapper {
     public private(set) var unreadable: [String: Int] = [:]
     /// Probe events shown by address only whose probed function is unknown (no symbol, no map entry).
     public private(set) var unresolvedProbes: Set<String> = []
-    private let scan = FieldScan()
+    /// Scratch space of the field lookups: a reference, so a copy of the mapper used on another thread needs its own
+    /// (`separateScratch`).
+    private var scan = FieldScan()
     private let ruleTable: RuleTable
 
     public init(rules: [SemanticRule] = SemanticTable.rules, aliases: [ProbeAlias] = []) {
@@ -96,6 +98,20 @@ public struct SemanticMapper {
             case .probeReturn(let s): returnRules[s, default: []].append(i)
             }
         }
+    }
+
+    /// Gives this copy its own scratch space, so that it can map on another thread than the mapper it was copied from.
+    mutating func separateScratch() { scan = FieldScan() }
+
+    /// Adds what another mapper of the same trace (the second thread's, see `ActionStream`) counted: coverage and
+    /// blind spots. The caps apply as if one mapper had seen everything (exact below 64 distinct names).
+    mutating func absorbCounts(of other: SemanticMapper) {
+        probedSymbols.formUnion(other.probedSymbols)
+        returnSymbols.formUnion(other.returnSymbols)
+        for (name, n) in other.unreadable where unreadable.count < 64 || unreadable[name] != nil {
+            unreadable[name, default: 0] += n
+        }
+        for name in other.unresolvedProbes.sorted() where unresolvedProbes.count < 64 { unresolvedProbes.insert(name) }
     }
 
     private func rulesFor(symbol: String, isReturn: Bool) -> [Int] {
