@@ -24,6 +24,8 @@ public struct ActionStream {
     /// Events per mapping segment: small enough that the observing thread rarely waits for a segment the reading
     /// thread is still mapping, large enough that claiming one (a mutex round trip) is noise.
     public var segmentSize = 2048
+    /// Of the last run: segments in all, and how many of them the observing thread mapped (for tests).
+    private(set) var lastRun = (segments: 0, mappedByObserver: 0)
 
     public init(mapper: SemanticMapper = SemanticMapper()) {
         self.mapper = mapper
@@ -53,9 +55,11 @@ public struct ActionStream {
             }
         }
         // The producer has finished with the box once it put `.end` or `.failed`.
+        var segments = 0, mappedHere = 0
         defer {
             (source, mapper) = box.value
             mapper.absorbCounts(of: localMapper)
+            lastRun = (segments, mappedHere)
         }
         while true {
             switch pipe.take() {
@@ -65,10 +69,16 @@ public struct ActionStream {
                 throw e
             case .batch(let batch, let work):
                 batchStart(batch)
+                segments += work.segmentCount
                 for s in 0..<work.segmentCount {
                     // Map it here if nobody has; while the reading thread maps it, map a later segment meanwhile.
                     while !work.isDone(s) {
-                        if let c = work.claimNext() { work.map(c, with: &localMapper) } else { work.waitDone(s) }
+                        if let c = work.claimNext() {
+                            work.map(c, with: &localMapper)
+                            mappedHere += 1
+                        } else {
+                            work.waitDone(s)
+                        }
                     }
                     let actions = work.take(s)
                     for a in actions { body(a, batch) }
