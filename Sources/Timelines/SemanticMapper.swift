@@ -65,13 +65,16 @@ public struct SemanticMapper {
     private var cache: [Int32] = []
     private var lists: [[Int]] = [[]]
     private var aliasFor: [Int32] = []
-    /// Function-tracer lines carry the function in the payload: resolved per distinct function name.
-    private var functionCache: [UInt64: [Int]] = [:]
+    /// Function-tracer lines carry the function in the payload: resolved per distinct function name (by a hash of
+    /// its bytes) to an index into `functionLists` + 1 (0: the name maps to nothing).
+    private var functionCache: [UInt64: Int] = [:]
     /// A direct-mapped front for `functionCache` (no hashing per function line): slot key, and the index into
     /// `functionLists` + 1 (0: the name maps to nothing).
     private var functionSlotKey = [UInt64](repeating: 0, count: 1024)
     private var functionSlotList = [Int32](repeating: 0, count: 1024)
     private var functionLists: [[Int]] = []
+    /// Per entry of `functionLists`: the actions' details (`fn → verb`), one per rule.
+    private var functionDetails: [[String]] = []
     /// Event names the table mapped, with counts, for `objects` and coverage reports.
     public private(set) var probedSymbols: Set<String> = []
     public private(set) var returnSymbols: Set<String> = []
@@ -191,31 +194,31 @@ public struct SemanticMapper {
             let bytes = batch.storage.bytes(e.payload)
             let h = Self.functionNameHash(bytes)
             guard h != 0 else { return }
-            let ids: [Int]
             let slot = Int(truncatingIfNeeded: h >> 1) & (functionSlotKey.count - 1)
+            var list = 0
             if functionSlotKey[slot] == h {
-                let l = Int(functionSlotList[slot])
-                if l == 0 { return }
-                ids = functionLists[l - 1]
+                list = Int(functionSlotList[slot])
             } else {
-                if let c = functionCache[h] { ids = c } else {
+                if let c = functionCache[h] { list = c } else {
                     let fn = Self.functionName(bytes)
-                    ids = rulesFor(symbol: fn, isReturn: false)
-                    functionCache[h] = ids
-                    if !ids.isEmpty { probedSymbols.insert(fn) }
+                    let ids = rulesFor(symbol: fn, isReturn: false)
+                    if !ids.isEmpty {
+                        probedSymbols.insert(fn)
+                        functionLists.append(ids)
+                        functionDetails.append(ids.map { fn + " → " + rules[$0].verb.rawValue })
+                        list = functionLists.count
+                    }
+                    functionCache[h] = list
                 }
                 functionSlotKey[slot] = h
-                if ids.isEmpty { functionSlotList[slot] = 0 } else {
-                    functionLists.append(ids)
-                    functionSlotList[slot] = Int32(functionLists.count)
-                }
+                functionSlotList[slot] = Int32(list)
             }
-            if ids.isEmpty { return }
-            let fn = Self.functionName(bytes)
-            for id in ids {
+            if list == 0 { return }
+            // The details are built once per function name, not per line.
+            let details = functionDetails[list - 1]
+            for d in details {
                 out.append(Action(verb: .call, object: .task(e.pid), timestamp: e.timestamp, lineNumber: e.lineNumber,
-                                  cpu: e.cpu, pid: e.pid, comm: batch.comm(e), detail: fn + " → " +
-                                      rules[id].verb.rawValue, eventIndex: i))
+                                  cpu: e.cpu, pid: e.pid, comm: batch.comm(e), detail: d, eventIndex: i))
             }
         default:
             return
