@@ -419,7 +419,7 @@ struct LineParser {
         if description.flagColumns == nil { description.flagColumns = flags.columns }
         var b = t + 1
         while b < e && p[b] == SP { b += 1 }
-        let comm = internComm(p + commStart, commEnd - commStart, pid: pid)
+        let comm = internComm(p + commStart, commEnd - commStart, pid: pid, available: e - commStart)
         return body(p, lineStart: lineStart, b, e, ts: ts, cpu: cpu, pid: pid, tgid: tgid, comm: comm, flags: flags)
     }
 
@@ -443,7 +443,7 @@ struct LineParser {
             name = Well.function.symbol
             payloadStart = b
         } else if p[n] == COLON {
-            name = interner.intern(p + b, n - b)
+            name = internName(p + b, n - b, available: e - b)
             payloadStart = n + 1
             while payloadStart < e && p[payloadStart] == SP { payloadStart += 1 }
             if name.rawValue <= Well.legacyMarker.rawValue {
@@ -761,22 +761,54 @@ struct LineParser {
     }
 
     @inline(__always)
-    private mutating func internComm(_ p: UnsafePointer<UInt8>, _ n: Int, pid: Int32) -> Symbol {
-        guard n <= 16 else { return interner.intern(p, n) }
-        var w0: UInt64 = 0, w1: UInt64 = 0
-        withUnsafeMutableBytes(of: &w0) { b in
-            b.copyMemory(from: UnsafeRawBufferPointer(start: p, count: min(n, 8)))
-        }
-        if n > 8 {
-            withUnsafeMutableBytes(of: &w1) { b in
-                b.copyMemory(from: UnsafeRawBufferPointer(start: p + 8, count: n - 8))
-            }
-        }
+    private mutating func internComm(_ p: UnsafePointer<UInt8>, _ n: Int, pid: Int32, available: Int) -> Symbol {
+        guard let (w0, w1) = Self.words(p, n, available: available) else { return interner.intern(p, n) }
         let slot = Int(pid & 1023)
         let c = commCache[slot]
         if c.pid == pid && c.count == Int32(n) && c.w0 == w0 && c.w1 == w1 { return c.symbol }
         let sym = interner.intern(p, n)
         commCache[slot] = CommCacheEntry(pid: pid, count: Int32(n), w0: w0, w1: w1, symbol: sym)
+        return sym
+    }
+
+    /// The first `n` ≤ 16 bytes at `p` as two words, the rest zero. Loads whole words (no memcpy calls) when the
+    /// line has 16 bytes from `p`, which it has for comms and event names but the shortest lines.
+    @inline(__always)
+    private static func words(_ p: UnsafePointer<UInt8>, _ n: Int, available: Int) -> (UInt64, UInt64)? {
+        guard n <= 16 else { return nil }
+        if available >= 16 {
+            let raw = UnsafeRawPointer(p)
+            var w0 = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
+            var w1 = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            if n < 8 { w0 &= (1 << UInt64(8 * n)) &- 1; w1 = 0 }
+            else if n < 16 { w1 &= (1 << UInt64(8 * (n - 8))) &- 1 }
+            return (w0, w1)
+        }
+        var w0: UInt64 = 0, w1: UInt64 = 0
+        for x in 0..<n {
+            if x < 8 { w0 |= UInt64(p[x]) << UInt64(8 * x) } else { w1 |= UInt64(p[x]) << UInt64(8 * (x - 8)) }
+        }
+        return (w0, w1)
+    }
+
+    /// Event names: a handful of distinct names on millions of lines, so a direct-mapped cache on the name's bytes
+    /// spares the interner's hashing per event.
+    private var nameCache = [NameCacheEntry](repeating: NameCacheEntry(), count: 64)
+    private struct NameCacheEntry {
+        var count: Int32 = -1
+        var w0: UInt64 = 0
+        var w1: UInt64 = 0
+        var symbol = Symbol(rawValue: 0)
+    }
+
+    @inline(__always)
+    private mutating func internName(_ p: UnsafePointer<UInt8>, _ n: Int, available: Int) -> Symbol {
+        guard let (w0, w1) = Self.words(p, n, available: available) else { return interner.intern(p, n) }
+        let slot = Int(truncatingIfNeeded: ((w0 ^ (w1 &* 0x9E37_79B9_7F4A_7C15)) &* 0x9E37_79B9_7F4A_7C15) >> 58)
+        let c = nameCache[slot]
+        if c.count == Int32(n) && c.w0 == w0 && c.w1 == w1 { return c.symbol }
+        let sym = interner.intern(p, n)
+        nameCache[slot] = NameCacheEntry(count: Int32(n), w0: w0, w1: w1, symbol: sym)
         return sym
     }
 

@@ -65,13 +65,16 @@ public struct SemanticMapper {
     private var cache: [Int32] = []
     private var lists: [[Int]] = [[]]
     private var aliasFor: [Int32] = []
-    /// Function-tracer lines carry the function in the payload: resolved per distinct function name.
-    private var functionCache: [UInt64: [Int]] = [:]
+    /// Function-tracer lines carry the function in the payload: resolved per distinct function name (by a hash of
+    /// its bytes) to an index into `functionLists` + 1 (0: the name maps to nothing).
+    private var functionCache: [UInt64: Int] = [:]
     /// A direct-mapped front for `functionCache` (no hashing per function line): slot key, and the index into
     /// `functionLists` + 1 (0: the name maps to nothing).
     private var functionSlotKey = [UInt64](repeating: 0, count: 1024)
     private var functionSlotList = [Int32](repeating: 0, count: 1024)
     private var functionLists: [[Int]] = []
+    /// Per entry of `functionLists`: the actions' details (`fn → verb`), one per rule.
+    private var functionDetails: [[String]] = []
     /// Event names the table mapped, with counts, for `objects` and coverage reports.
     public private(set) var probedSymbols: Set<String> = []
     public private(set) var returnSymbols: Set<String> = []
@@ -80,7 +83,9 @@ public struct SemanticMapper {
     public private(set) var unreadable: [String: Int] = [:]
     /// Probe events shown by address only whose probed function is unknown (no symbol, no map entry).
     public private(set) var unresolvedProbes: Set<String> = []
-    private let scan = FieldScan()
+    /// Scratch space of the field lookups: a reference, so a copy of the mapper used on another thread needs its own
+    /// (`separateScratch`).
+    private var scan = FieldScan()
     private let ruleTable: RuleTable
 
     public init(rules: [SemanticRule] = SemanticTable.rules, aliases: [ProbeAlias] = []) {
@@ -96,6 +101,20 @@ public struct SemanticMapper {
             case .probeReturn(let s): returnRules[s, default: []].append(i)
             }
         }
+    }
+
+    /// Gives this copy its own scratch space, so that it can map on another thread than the mapper it was copied from.
+    mutating func separateScratch() { scan = FieldScan() }
+
+    /// Adds what another mapper of the same trace (the second thread's, see `ActionStream`) counted: coverage and
+    /// blind spots. The caps apply as if one mapper had seen everything (exact below 64 distinct names).
+    mutating func absorbCounts(of other: SemanticMapper) {
+        probedSymbols.formUnion(other.probedSymbols)
+        returnSymbols.formUnion(other.returnSymbols)
+        for (name, n) in other.unreadable where unreadable.count < 64 || unreadable[name] != nil {
+            unreadable[name, default: 0] += n
+        }
+        for name in other.unresolvedProbes.sorted() where unresolvedProbes.count < 64 { unresolvedProbes.insert(name) }
     }
 
     private func rulesFor(symbol: String, isReturn: Bool) -> [Int] {
@@ -175,31 +194,31 @@ public struct SemanticMapper {
             let bytes = batch.storage.bytes(e.payload)
             let h = Self.functionNameHash(bytes)
             guard h != 0 else { return }
-            let ids: [Int]
             let slot = Int(truncatingIfNeeded: h >> 1) & (functionSlotKey.count - 1)
+            var list = 0
             if functionSlotKey[slot] == h {
-                let l = Int(functionSlotList[slot])
-                if l == 0 { return }
-                ids = functionLists[l - 1]
+                list = Int(functionSlotList[slot])
             } else {
-                if let c = functionCache[h] { ids = c } else {
+                if let c = functionCache[h] { list = c } else {
                     let fn = Self.functionName(bytes)
-                    ids = rulesFor(symbol: fn, isReturn: false)
-                    functionCache[h] = ids
-                    if !ids.isEmpty { probedSymbols.insert(fn) }
+                    let ids = rulesFor(symbol: fn, isReturn: false)
+                    if !ids.isEmpty {
+                        probedSymbols.insert(fn)
+                        functionLists.append(ids)
+                        functionDetails.append(ids.map { fn + " → " + rules[$0].verb.rawValue })
+                        list = functionLists.count
+                    }
+                    functionCache[h] = list
                 }
                 functionSlotKey[slot] = h
-                if ids.isEmpty { functionSlotList[slot] = 0 } else {
-                    functionLists.append(ids)
-                    functionSlotList[slot] = Int32(functionLists.count)
-                }
+                functionSlotList[slot] = Int32(list)
             }
-            if ids.isEmpty { return }
-            let fn = Self.functionName(bytes)
-            for id in ids {
+            if list == 0 { return }
+            // The details are built once per function name, not per line.
+            let details = functionDetails[list - 1]
+            for d in details {
                 out.append(Action(verb: .call, object: .task(e.pid), timestamp: e.timestamp, lineNumber: e.lineNumber,
-                                  cpu: e.cpu, pid: e.pid, comm: batch.comm(e), detail: fn + " → " +
-                                      rules[id].verb.rawValue, eventIndex: i))
+                                  cpu: e.cpu, pid: e.pid, comm: batch.comm(e), detail: d, eventIndex: i))
             }
         default:
             return
@@ -457,16 +476,22 @@ final class RuleTable {
 /// The `key=value` pairs of one payload, found in a single pass: lookups then compare keys at those places only
 /// (the general `PayloadFields` lookup rescans the payload for every key). Values end at a space; a quoted value at
 /// its closing quote. Good for the fields the table reads (pids, pointers, ids, states, flags, names).
+///
+/// The scan finds, eight bytes at a time, where each blank-separated token has its first `=` and where the token
+/// (its value) ends; key bytes are compared only where a token's `=` sits at the looked-up key's length. Checking
+/// every key byte against a table and calling memchr per value cost ~700 instructions per sched_switch. A token
+/// whose would-be key holds a byte outside `[A-Za-z0-9_.]` is no pair: no valid key can equal it, and before a
+/// quoted value (which may hold blanks) the key is checked byte by byte.
 final class FieldScan {
-    /// Per pair: key start, key length, value start, value end. Payloads hold a few dozen pairs at most; more are
-    /// ignored. Scanning is lazy: a lookup reads on only until it meets its key, so `pid=` of a sched_waking never
-    /// looks at `prio=` and `target_cpu=`.
+    /// Per token with an `=`: its start, the `=`, the end of its value. Payloads hold a few dozen pairs at most;
+    /// more are ignored. Scanning is lazy: a lookup reads on only until it meets its key, so `pid=` of a
+    /// sched_waking never looks at `prio=` and `target_cpu=`.
     private static let capacity = 48
-    private let slots = UnsafeMutablePointer<Int32>.allocate(capacity: 4 * FieldScan.capacity)
+    private let slots = UnsafeMutablePointer<Int32>.allocate(capacity: 3 * FieldScan.capacity)
     private var count = 0
     private var position = 0
     private var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
-    /// The key-byte table, held here so that `next` does not go through the static's lazy initializer per pair.
+    /// The key-byte table, held here so that lookups do not go through the static's lazy initializer.
     private let isKey = FieldScan.keyByte
 
     deinit { slots.deallocate() }
@@ -477,14 +502,36 @@ final class FieldScan {
         bytes = b
     }
 
-    /// Key bytes `[A-Za-z0-9_.]`, as a table: the scan asks for every byte of every key.
+    /// Key bytes `[A-Za-z0-9_.]`, as a table.
     nonisolated(unsafe) private static let keyByte: UnsafeMutablePointer<Bool> = {
         let t = UnsafeMutablePointer<Bool>.allocate(capacity: 256)
         for c in 0..<256 { t[c] = PayloadFields.isKeyByteLike(UInt8(c)) }
         return t
     }()
 
-    /// Scans the next pair; false at the end of the payload.
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    /// The high bit of each byte of `x` that is zero; the lowest set bit is exact (a borrow can only mark bytes
+    /// above a true zero).
+    @inline(__always) private static func zeroBytes(_ x: UInt64) -> UInt64 {
+        (x &- ones) & ~x & (ones &* 0x80)
+    }
+
+    /// The first index at or after `i` holding a blank, or (when `orEquals`) an `=`; `n` when none.
+    @inline(__always) private static func find(blankOrEquals orEquals: Bool, _ p: UnsafePointer<UInt8>, from i: Int,
+                                               _ n: Int) -> Int {
+        var i = i
+        while i + 8 <= n {
+            let w = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+            var m = zeroBytes(w ^ (ones &* 0x20))
+            if orEquals { m |= zeroBytes(w ^ (ones &* 0x3d)) }
+            if m != 0 { return i + m.trailingZeroBitCount >> 3 }
+            i += 8
+        }
+        while i < n && p[i] != 0x20 && !(orEquals && p[i] == 0x3d) { i += 1 }
+        return i
+    }
+
+    /// Scans the next token that has an `=`; false at the end of the payload.
     private func next() -> Bool {
         guard let base = bytes.baseAddress else { return false }
         let p = base.assumingMemoryBound(to: UInt8.self)
@@ -492,31 +539,38 @@ final class FieldScan {
         var i = position
         while i < n && count < FieldScan.capacity {
             while i < n && p[i] == 0x20 { i += 1 }
-            let ks = i
-            while i < n && isKey[Int(p[i])] { i += 1 }
-            if i < n && i > ks && p[i] == UInt8(ascii: "=") {
-                let vs = i + 1
-                var j = vs
-                if j < n && p[j] == UInt8(ascii: "\"") {
-                    j += 1
-                    while j < n && p[j] != UInt8(ascii: "\"") { j += 1 }
-                    if j < n { j += 1 }
-                } else if j < n {
-                    j = memchr(p + j, 0x20, n - j).map { UnsafeRawPointer($0) - UnsafeRawPointer(p) } ?? n
-                }
-                let s = slots + 4 * count
-                s[0] = Int32(ks)
-                s[1] = Int32(i - ks)
-                s[2] = Int32(vs)
-                s[3] = Int32(j)
-                count += 1
-                position = j
-                return true
+            if i >= n { break }
+            let t = i
+            let stop = Self.find(blankOrEquals: true, p, from: t, n)
+            guard stop < n && p[stop] == UInt8(ascii: "=") else {
+                i = stop
+                continue
             }
-            if i < n { i = memchr(p + i, 0x20, n - i).map { UnsafeRawPointer($0) - UnsafeRawPointer(p) } ?? n }
+            let vs = stop + 1
+            var j: Int
+            if vs < n && p[vs] == UInt8(ascii: "\"") && validKey(p, t, stop) {
+                j = vs + 1
+                while j < n && p[j] != UInt8(ascii: "\"") { j += 1 }
+                if j < n { j += 1 }
+            } else {
+                j = Self.find(blankOrEquals: false, p, from: vs, n)
+            }
+            let s = slots + 3 * count
+            s[0] = Int32(t)
+            s[1] = Int32(stop)
+            s[2] = Int32(j)
+            count += 1
+            position = j
+            return true
         }
         position = n
         return false
+    }
+
+    @inline(__always) private func validKey(_ p: UnsafePointer<UInt8>, _ a: Int, _ z: Int) -> Bool {
+        guard z > a else { return false }
+        for x in a..<z where !isKey[Int(p[x])] { return false }
+        return true
     }
 
     /// The value's byte range of `key`, if the payload has it.
@@ -524,13 +578,16 @@ final class FieldScan {
         var key = key
         return key.withUTF8 { k -> Range<Int>? in
             guard let kb = k.baseAddress, let base = bytes.baseAddress else { return nil }
+            let kn = k.count
+            let p = base.assumingMemoryBound(to: UInt8.self)
             var i = 0
             while true {
                 if i == count && !next() { return nil }
-                let s = slots + 4 * i
-                if Int(s[1]) == k.count && base.load(fromByteOffset: Int(s[0]), as: UInt8.self) == kb[0]
-                    && memcmp(base + Int(s[0]), kb, k.count) == 0 {
-                    return Int(s[2])..<Int(s[3])
+                let s = slots + 3 * i
+                let t = Int(s[0])
+                if Int(s[1]) - t == kn && p[t] == kb[0] && memcmp(p + t, kb, kn) == 0 {
+                    // Equal bytes: a pair only if they are key bytes (`$retval` names no pair).
+                    return validKey(kb, 0, kn) ? (Int(s[1]) + 1)..<Int(s[2]) : nil
                 }
                 i += 1
             }
