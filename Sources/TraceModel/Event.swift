@@ -94,7 +94,8 @@ public struct Event: Sendable {
     /// function_graph lines without the `funcgraph-proc` option carry no pid until a context-switch banner.
     public static let unknownPID: Int32 = -1
     /// `buffer` of events from the top-level ring buffer (every format but multi-buffer trace-cmd files).
-    public static let topBuffer = Symbol(rawValue: .max)
+    /// (Computed, not a stored global: no lazy-initialisation check on every event.)
+    @inlinable public static var topBuffer: Symbol { Symbol(rawValue: .max) }
 
     public init(
         timestamp: Int64, lineNumber: Int, byteOffset: Int64, cpu: Int32, pid: Int32, tgid: Int32 = Event.unknownTGID,
