@@ -7,30 +7,100 @@
 
 #define KS_MAX_SINKS 4096
 
+/// Pointer -> dense index (0, 1, 2, ... in order of insertion): open addressing, with the last hit remembered.
+struct ptrmap {
+    const void **keys;
+    int32_t *vals;
+    uint32_t cap, n;
+    const void *last_key;
+    int32_t last_val;
+};
+
+static uint32_t ptr_hash(const void *p) {
+    uint64_t x = (uint64_t)(uintptr_t)p;
+    x ^= x >> 33; x *= 0xff51afd7ed558ccdULL; x ^= x >> 33;
+    return (uint32_t)x;
+}
+
+/// The index of `k`, inserting it as the next index when absent (`*created` says so).
+static int32_t ptrmap_get(struct ptrmap *m, const void *k, int *created) {
+    *created = 0;
+    if (m->n > 0 && m->last_key == k) return m->last_val;
+    if (m->n * 2 >= m->cap) {
+        uint32_t cap = m->cap ? m->cap * 2 : 64;
+        const void **keys = calloc(cap, sizeof(*keys));
+        int32_t *vals = calloc(cap, sizeof(*vals));
+        for (uint32_t i = 0; i < m->cap; i++) {
+            if (!m->keys[i]) continue;
+            uint32_t h = ptr_hash(m->keys[i]) & (cap - 1);
+            while (keys[h]) h = (h + 1) & (cap - 1);
+            keys[h] = m->keys[i];
+            vals[h] = m->vals[i];
+        }
+        free(m->keys); free(m->vals);
+        m->keys = keys; m->vals = vals; m->cap = cap;
+    }
+    uint32_t h = ptr_hash(k) & (m->cap - 1);
+    while (m->keys[h] && m->keys[h] != k) h = (h + 1) & (m->cap - 1);
+    if (!m->keys[h]) {
+        m->keys[h] = k;
+        m->vals[h] = (int32_t)m->n++;
+        *created = 1;
+    }
+    m->last_key = k;
+    m->last_val = m->vals[h];
+    return m->vals[h];
+}
+
+static void ptrmap_free(struct ptrmap *m) { free(m->keys); free(m->vals); }
+
+/// What is known about a stream: its packet's cpu_id (set at each packet-beginning message), its trace.
+struct ks_stream {
+    int64_t cpu;
+    int cpu_set;
+    int has_clock;
+    const bt_trace *trace;
+    int32_t trace_index;
+    uint64_t id;
+};
+
+struct ks_class;
+static void free_class(struct ks_class *c);
+
 struct ks_bt {
     bt_graph *graph;
     // Messages handed out by the last ks_bt_next (owned: put on the next call).
     const bt_message **msgs;
     uint64_t count, cap;
     int ended_sinks, sinks;
-    // cpu_id of each stream's current packet, set at its packet-beginning message (events look it up by stream).
-    struct { const bt_stream *stream; int64_t cpu; } *cpus;
-    int ncpus, cpus_cap, last;
+    struct ptrmap stream_ids, class_ids, trace_ids;
+    struct ks_stream *streams;
+    uint32_t streams_cap;
+    struct ks_class **classes;
+    uint32_t classes_cap;
+    // The class ks_bt_info found for message `info_index`, for the ks_bt_render call that follows it.
+    uint64_t info_index;
+    struct ks_class *info_class;
 };
 
-static int64_t *stream_cpu(ks_bt *bt, const bt_stream *s, int insert) {
-    if (bt->ncpus > 0 && bt->cpus[bt->last].stream == s) return &bt->cpus[bt->last].cpu;
-    for (int i = 0; i < bt->ncpus; i++)
-        if (bt->cpus[i].stream == s) { bt->last = i; return &bt->cpus[i].cpu; }
-    if (!insert) return NULL;
-    if (bt->ncpus == bt->cpus_cap) {
-        bt->cpus_cap = bt->cpus_cap ? bt->cpus_cap * 2 : 16;
-        bt->cpus = realloc(bt->cpus, (size_t)bt->cpus_cap * sizeof(*bt->cpus));
+static struct ks_stream *stream_entry(ks_bt *bt, const bt_stream *s, int32_t *index) {
+    int created;
+    int32_t i = ptrmap_get(&bt->stream_ids, s, &created);
+    if (created) {
+        if ((uint32_t)i >= bt->streams_cap) {
+            bt->streams_cap = bt->streams_cap ? bt->streams_cap * 2 : 16;
+            bt->streams = realloc(bt->streams, bt->streams_cap * sizeof(*bt->streams));
+        }
+        struct ks_stream *e = &bt->streams[i];
+        memset(e, 0, sizeof(*e));
+        e->cpu = -1;
+        e->has_clock = bt_stream_class_borrow_default_clock_class_const(bt_stream_borrow_class_const(s)) != NULL;
+        e->trace = bt_stream_borrow_trace_const(s);
+        e->trace_index = ptrmap_get(&bt->trace_ids, e->trace, &created);
+        e->id = bt_stream_get_id(s);
     }
-    bt->cpus[bt->ncpus].stream = s;
-    bt->cpus[bt->ncpus].cpu = -1;
-    bt->last = bt->ncpus++;
-    return &bt->cpus[bt->last].cpu;
+    if (index) *index = i;
+    return &bt->streams[i];
 }
 
 struct ks_sink {
@@ -198,13 +268,19 @@ fail:
 static void release(ks_bt *bt) {
     for (uint64_t i = 0; i < bt->count; i++) bt_message_put_ref(bt->msgs[i]);
     bt->count = 0;
+    bt->info_class = NULL;
 }
 
 void ks_bt_close(ks_bt *bt) {
     if (!bt) return;
     release(bt);
     free(bt->msgs);
-    free(bt->cpus);
+    for (uint32_t i = 0; i < bt->class_ids.n; i++) free_class(bt->classes[i]);
+    free(bt->classes);
+    free(bt->streams);
+    ptrmap_free(&bt->stream_ids);
+    ptrmap_free(&bt->class_ids);
+    ptrmap_free(&bt->trace_ids);
     bt_graph_put_ref(bt->graph);
     free(bt);
 }
@@ -244,54 +320,139 @@ static const bt_field *member(const bt_field *s, const char *name) {
     return bt_field_structure_borrow_member_field_by_name_const(s, name);
 }
 
+/// The index of member `name` of structure class `fc` when it is an integer (`want_string` = 0) or a string
+/// (`want_string` = 1); -1 when absent or of another type.
+static int64_t member_index(const bt_field_class *fc, const char *name, int want_string) {
+    if (!fc || bt_field_class_get_type(fc) != BT_FIELD_CLASS_TYPE_STRUCTURE) return -1;
+    uint64_t n = bt_field_class_structure_get_member_count(fc);
+    for (uint64_t i = 0; i < n; i++) {
+        const bt_field_class_structure_member *m = bt_field_class_structure_borrow_member_by_index_const(fc, i);
+        if (strcmp(bt_field_class_structure_member_get_name(m), name) != 0) continue;
+        bt_field_class_type t = bt_field_class_get_type(bt_field_class_structure_member_borrow_field_class_const(m));
+        if (want_string) return t == BT_FIELD_CLASS_TYPE_STRING ? (int64_t)i : -1;
+        return bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER)
+            || bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER) ? (int64_t)i : -1;
+    }
+    return -1;
+}
+
+static int64_t first_index(const bt_field_class *fc, const char *a, const char *b) {
+    int64_t i = member_index(fc, a, 0);
+    return i >= 0 ? i : member_index(fc, b, 0);
+}
+
+/// One member of an event class's payload, as rendered: its `key=` text and how to write its value.
+enum { M_SKIP, M_UINT, M_UINT_HEX, M_SINT, M_PRIO_U, M_PRIO_S, M_STRING, M_STRUCT, M_GENERIC };
+struct ks_member {
+    uint8_t kind;
+    int8_t which;        // KS_SW_* or -1
+    uint16_t key_len;
+    uint64_t index;
+    char *key;           // `key=` (M_STRUCT: the member name, the prefix of the nested keys)
+};
+
+/// What an event class needs per event, computed at its first event: name, where the context fields ksleuth
+/// uses are (member indices, -1 when absent), and the payload rendering plan (built per `lttng` setting).
+struct ks_class {
+    const char *name;
+    int64_t tid[2], pid[2], procname[2], perf_cpu[2];  // [0] common context, [1] specific context
+    int any_context;
+    int64_t payload_perf_cpu;
+    int64_t packet_cpu;                                 // cpu_id in the packet context
+    int plan_lttng;                                     // -1: no plan yet
+    int payload_struct;
+    uint64_t n;
+    struct ks_member *m;
+};
+
+static void free_class(struct ks_class *c) {
+    if (!c) return;
+    for (uint64_t i = 0; i < c->n; i++) free(c->m[i].key);
+    free(c->m);
+    free(c);
+}
+
+static struct ks_class *class_entry(ks_bt *bt, const bt_event_class *ec, int32_t *index) {
+    int created;
+    int32_t i = ptrmap_get(&bt->class_ids, ec, &created);
+    if (index) *index = i;
+    if (!created) return bt->classes[i];
+    if ((uint32_t)i >= bt->classes_cap) {
+        bt->classes_cap = bt->classes_cap ? bt->classes_cap * 2 : 64;
+        bt->classes = realloc(bt->classes, bt->classes_cap * sizeof(*bt->classes));
+    }
+    struct ks_class *c = calloc(1, sizeof(*c));
+    c->name = bt_event_class_get_name(ec);
+    const bt_stream_class *sc = bt_event_class_borrow_stream_class_const(ec);
+    const bt_field_class *ctx[2] = { bt_stream_class_borrow_event_common_context_field_class_const(sc),
+                                     bt_event_class_borrow_specific_context_field_class_const(ec) };
+    for (int k = 0; k < 2; k++) {
+        c->tid[k] = first_index(ctx[k], "tid", "vtid");
+        c->pid[k] = first_index(ctx[k], "pid", "vpid");
+        c->procname[k] = member_index(ctx[k], "procname", 1);
+        c->perf_cpu[k] = member_index(ctx[k], "perf_cpu", 0);
+        if (c->tid[k] >= 0 || c->pid[k] >= 0 || c->procname[k] >= 0 || c->perf_cpu[k] >= 0) c->any_context = 1;
+    }
+    c->payload_perf_cpu = member_index(bt_event_class_borrow_payload_field_class_const(ec), "perf_cpu", 0);
+    c->packet_cpu = member_index(bt_stream_class_borrow_packet_context_field_class_const(sc), "cpu_id", 0);
+    c->plan_lttng = -1;
+    bt->classes[i] = c;
+    return c;
+}
+
+static int64_t int_at(const bt_field *s, int64_t i) {
+    int ok;
+    return int_value(bt_field_structure_borrow_member_field_by_index_const(s, (uint64_t)i), &ok);
+}
+
 void ks_bt_info(ks_bt *bt, uint64_t index, ks_event_info *info) {
     const bt_message *m = bt->msgs[index];
     memset(info, 0, sizeof(*info));
     info->ns = INT64_MIN;
     info->cpu = info->tid = info->pid = info->discarded = -1;
+    info->class_index = info->stream_index = info->trace_index = -1;
     const bt_stream *stream = NULL;
+    struct ks_stream *se = NULL;
+    int32_t si = -1;
     const bt_clock_snapshot *snap = NULL;
     switch (bt_message_get_type(m)) {
     case BT_MESSAGE_TYPE_EVENT: {
         info->kind = KS_MSG_EVENT;
         const bt_event *ev = bt_message_event_borrow_event_const(m);
         const bt_event_class *ec = bt_event_borrow_class_const(ev);
+        struct ks_class *c = class_entry(bt, ec, &info->class_index);
+        bt->info_index = index;
+        bt->info_class = c;
         info->event_class = ec;
-        info->name = bt_event_class_get_name(ec);
+        info->name = c->name;
         stream = bt_event_borrow_stream_const(ev);
-        if (bt_stream_class_borrow_default_clock_class_const(bt_stream_borrow_class_const(stream)))
-            snap = bt_message_event_borrow_default_clock_snapshot_const(m);
-        const bt_packet *pkt = bt_event_borrow_packet_const(ev);
-        int ok = 0;
-        int64_t *known = stream_cpu(bt, stream, 0);
-        if (known) {
-            info->cpu = *known;
-        } else if (pkt) {
-            int64_t v = int_value(member(bt_packet_borrow_context_field_const(pkt), "cpu_id"), &ok);
-            if (ok) info->cpu = v;
+        se = stream_entry(bt, stream, &si);
+        if (se->has_clock) snap = bt_message_event_borrow_default_clock_snapshot_const(m);
+        if (se->cpu_set) {
+            info->cpu = se->cpu;
+        } else if (c->packet_cpu >= 0) {
+            const bt_packet *pkt = bt_event_borrow_packet_const(ev);
+            const bt_field *pc = pkt ? bt_packet_borrow_context_field_const(pkt) : NULL;
+            if (pc) info->cpu = int_at(pc, c->packet_cpu);
         }
-        (void)ok;
         // Context fields added with `lttng add-context`: tid / vtid, pid / vpid, procname.
-        const bt_field *ctxs[2] = { bt_event_borrow_common_context_field_const(ev),
-                                    bt_event_borrow_specific_context_field_const(ev) };
-        for (int i = 0; i < 2; i++) {
-            const bt_field *c = ctxs[i];
-            if (!c) continue;
-            int64_t v = int_value(member(c, "tid"), &ok);
-            if (!ok) v = int_value(member(c, "vtid"), &ok);
-            if (ok) info->tid = v;
-            v = int_value(member(c, "pid"), &ok);
-            if (!ok) v = int_value(member(c, "vpid"), &ok);
-            if (ok) info->pid = v;
-            const bt_field *p = member(c, "procname");
-            if (p && bt_field_get_class_type(p) == BT_FIELD_CLASS_TYPE_STRING) info->procname = bt_field_string_get_value(p);
-            // perf -> CTF writes the CPU as an event field.
-            v = int_value(member(c, "perf_cpu"), &ok);
-            if (ok && info->cpu < 0) info->cpu = v;
+        if (c->any_context) {
+            const bt_field *ctxs[2] = { bt_event_borrow_common_context_field_const(ev),
+                                        bt_event_borrow_specific_context_field_const(ev) };
+            for (int i = 0; i < 2; i++) {
+                const bt_field *x = ctxs[i];
+                if (!x) continue;
+                if (c->tid[i] >= 0) info->tid = int_at(x, c->tid[i]);
+                if (c->pid[i] >= 0) info->pid = int_at(x, c->pid[i]);
+                if (c->procname[i] >= 0)
+                    info->procname = bt_field_string_get_value(bt_field_structure_borrow_member_field_by_index_const(x, (uint64_t)c->procname[i]));
+                // perf -> CTF writes the CPU as an event field.
+                if (c->perf_cpu[i] >= 0 && info->cpu < 0) info->cpu = int_at(x, c->perf_cpu[i]);
+            }
         }
-        if (info->cpu < 0) {
-            int64_t v = int_value(member(bt_event_borrow_payload_field_const(ev), "perf_cpu"), &ok);
-            if (ok) info->cpu = v;
+        if (info->cpu < 0 && c->payload_perf_cpu >= 0) {
+            const bt_field *p = bt_event_borrow_payload_field_const(ev);
+            if (p) info->cpu = int_at(p, c->payload_perf_cpu);
         }
         break;
     }
@@ -317,7 +478,11 @@ void ks_bt_info(ks_bt *bt, uint64_t index, ks_event_info *info) {
         const bt_packet *pkt = bt_message_packet_beginning_borrow_packet_const(m);
         int ok;
         int64_t v = int_value(member(bt_packet_borrow_context_field_const(pkt), "cpu_id"), &ok);
-        if (ok) *stream_cpu(bt, bt_packet_borrow_stream_const(pkt), 1) = v;
+        if (ok) {
+            struct ks_stream *e = stream_entry(bt, bt_packet_borrow_stream_const(pkt), NULL);
+            e->cpu = v;
+            e->cpu_set = 1;
+        }
         return;
     }
     default:
@@ -328,9 +493,12 @@ void ks_bt_info(ks_bt *bt, uint64_t index, ks_event_info *info) {
         if (bt_clock_snapshot_get_ns_from_origin(snap, &ns) == BT_CLOCK_SNAPSHOT_GET_NS_FROM_ORIGIN_STATUS_OK) info->ns = ns;
     }
     if (stream) {
-        info->trace = bt_stream_borrow_trace_const(stream);
+        if (!se) se = stream_entry(bt, stream, &si);
+        info->trace = se->trace;
         info->stream = stream;
-        info->stream_id = bt_stream_get_id(stream);
+        info->stream_id = se->id;
+        info->stream_index = si;
+        info->trace_index = se->trace_index;
     }
 }
 
@@ -349,25 +517,90 @@ const char *ks_bt_trace_key(const void *trace, char *buf, size_t cap) {
 
 struct out { char *p; size_t len, cap; int full; };
 
-static void put(struct out *o, const char *s, size_t n) {
+/// Copies `n` bytes; keys and numbers are short, so those are copied inline (two overlapping fixed-size moves)
+/// rather than through a libc call.
+static inline void copy_short(char *d, const char *s, size_t n) {
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8); memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8); memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4); memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4); memcpy(d + n - 4, &b, 4);
+    } else if (n > 0 && n < 4) {
+        d[0] = s[0]; d[n / 2] = s[n / 2]; d[n - 1] = s[n - 1];
+    } else if (n > 16) {
+        memcpy(d, s, n);
+    }
+}
+
+static inline void put(struct out *o, const char *s, size_t n) {
     if (o->len + n > o->cap) { o->full = 1; return; }
-    memcpy(o->p + o->len, s, n);
+    copy_short(o->p + o->len, s, n);
     o->len += n;
+}
+
+static inline void put_char(struct out *o, char c) {
+    if (o->len + 1 > o->cap) { o->full = 1; return; }
+    o->p[o->len++] = c;
 }
 static void puts_(struct out *o, const char *s) { put(o, s, strlen(s)); }
 
 static void render_value(struct out *o, const bt_field *f);
 
+static const char digits2[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 static void put_uint(struct out *o, uint64_t v) {
-    char t[24]; int n = 0;
-    do { t[n++] = (char)('0' + v % 10); v /= 10; } while (v);
-    char b[24];
-    for (int i = 0; i < n; i++) b[i] = t[n - 1 - i];
-    put(o, b, (size_t)n);
+    char b[20];
+    int i = 20;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        i -= 2;
+        memcpy(b + i, digits2 + 2 * r, 2);
+    }
+    if (v >= 10) { i -= 2; memcpy(b + i, digits2 + 2 * v, 2); }
+    else b[--i] = (char)('0' + v);
+    put(o, b + i, (size_t)(20 - i));
+}
+
+/// `0x` and lowercase hex digits, no padding (printf's `0x%" PRIx64 "`).
+static void put_hex(struct out *o, uint64_t v) {
+    char b[18];
+    int i = 18;
+    do { b[--i] = "0123456789abcdef"[v & 15]; v >>= 4; } while (v);
+    b[--i] = 'x';
+    b[--i] = '0';
+    put(o, b + i, (size_t)(18 - i));
+}
+
+/// A string value, with line breaks and tabs turned into blanks (one event, one line).
+static void put_string(struct out *o, const bt_field *f) {
+    const char *s = bt_field_string_get_value(f);
+    uint64_t n = bt_field_string_get_length(f);
+    if (o->len + n > o->cap) { o->full = 1; n = o->cap - o->len; }
+    char *d = o->p + o->len;
+    copy_short(d, s, n);
+    // Eight bytes at a time: only a word holding a byte below 0x0e can hold a tab or a line break.
+    uint64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, d + i, 8);
+        if (((w - 0x0e0e0e0e0e0e0e0eULL) & ~w & 0x8080808080808080ULL) == 0) continue;
+        for (uint64_t j = i; j < i + 8; j++)
+            if (d[j] == '\n' || d[j] == '\r' || d[j] == '\t') d[j] = ' ';
+    }
+    for (; i < n; i++)
+        if (d[i] == '\n' || d[i] == '\r' || d[i] == '\t') d[i] = ' ';
+    o->len += n;
 }
 
 static void put_int(struct out *o, int64_t v) {
-    if (v < 0) { put(o, "-", 1); put_uint(o, (uint64_t)(-(v + 1)) + 1); } else put_uint(o, (uint64_t)v);
+    if (v < 0) { put_char(o, '-'); put_uint(o, (uint64_t)(-(v + 1)) + 1); } else put_uint(o, (uint64_t)v);
 }
 
 static int ends_with(const char *name, size_t n, const char *suffix, size_t k) {
@@ -446,24 +679,17 @@ static void render_value(struct out *o, const bt_field *f) {
     if (bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER)) {
         uint64_t v = bt_field_integer_unsigned_get_value(f);
         if (bt_field_class_integer_get_preferred_display_base(bt_field_borrow_class_const(f)) == BT_FIELD_CLASS_INTEGER_PREFERRED_DISPLAY_BASE_HEXADECIMAL)
-            k = snprintf(b, sizeof b, "0x%" PRIx64, v);
-        else { put_uint(o, v); return; }
-        put(o, b, (size_t)k);
+            put_hex(o, v);
+        else
+            put_uint(o, v);
     } else if (bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER)) {
         put_int(o, bt_field_integer_signed_get_value(f));
     } else if (t == BT_FIELD_CLASS_TYPE_STRING) {
-        const char *s = bt_field_string_get_value(f);
-        uint64_t n = bt_field_string_get_length(f);
-        if (o->len + n > o->cap) { o->full = 1; n = o->cap - o->len; }
-        for (uint64_t i = 0; i < n; i++) {
-            char c = s[i];
-            put(o, (c == '\n' || c == '\r' || c == '\t') ? " " : &s[i], 1);
-        }
+        put_string(o, f);
     } else if (t == BT_FIELD_CLASS_TYPE_BOOL) {
         put(o, bt_field_bool_get_value(f) ? "1" : "0", 1);
     } else if (t == BT_FIELD_CLASS_TYPE_BIT_ARRAY) {
-        k = snprintf(b, sizeof b, "0x%" PRIx64, bt_field_bit_array_get_value_as_integer(f));
-        put(o, b, (size_t)k);
+        put_hex(o, bt_field_bit_array_get_value_as_integer(f));
     } else if (t == BT_FIELD_CLASS_TYPE_SINGLE_PRECISION_REAL) {
         k = snprintf(b, sizeof b, "%g", (double)bt_field_real_single_precision_get_value(f));
         put(o, b, (size_t)k);
@@ -495,11 +721,92 @@ static void render_value(struct out *o, const bt_field *f) {
     }
 }
 
-long ks_bt_render(ks_bt *bt, uint64_t index, char *buf, size_t cap, int lttng, long *spans) {
+/// The payload plan of class `c`: per member, its `key=` text (LTTng names mapped) and value writer, chosen from
+/// the member's field class once instead of per event. Produces exactly what `render_struct` writes.
+static void build_plan(struct ks_class *c, const bt_event_class *ec, int lttng) {
+    for (uint64_t i = 0; i < c->n; i++) free(c->m[i].key);
+    free(c->m);
+    c->m = NULL;
+    c->n = 0;
+    c->plan_lttng = lttng;
+    const bt_field_class *fc = bt_event_class_borrow_payload_field_class_const(ec);
+    c->payload_struct = fc && bt_field_class_get_type(fc) == BT_FIELD_CLASS_TYPE_STRUCTURE;
+    if (!c->payload_struct) return;
+    uint64_t n = bt_field_class_structure_get_member_count(fc);
+    c->m = calloc(n ? n : 1, sizeof(*c->m));
+    c->n = n;
+    for (uint64_t i = 0; i < n; i++) {
+        const bt_field_class_structure_member *mc = bt_field_class_structure_borrow_member_by_index_const(fc, i);
+        const char *name = bt_field_class_structure_member_get_name(mc);
+        const bt_field_class *mf = bt_field_class_structure_member_borrow_field_class_const(mc);
+        bt_field_class_type t = bt_field_class_get_type(mf);
+        struct ks_member *m = &c->m[i];
+        m->index = i;
+        m->which = -1;
+        size_t nl = strlen(name);
+        if (t == BT_FIELD_CLASS_TYPE_STRUCTURE) { m->kind = M_STRUCT; m->key = strdup(name); continue; }
+        if (name[0] == '_' && ends_with(name, nl, "_length", 7)) { m->kind = M_SKIP; continue; }
+        // The mapped name is at most 2 bytes longer (`_pid` -> `_tgid`), then `=`.
+        struct out k = { malloc(nl + 8), 0, nl + 8, 0 };
+        m->which = (int8_t)render_key(&k, NULL, name, lttng);
+        put(&k, "=", 1);
+        m->key = k.p;
+        m->key_len = (uint16_t)(k.len < 65535 ? k.len : 65535);
+        int is_u = bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_UNSIGNED_INTEGER);
+        int is_s = bt_field_class_type_is(t, BT_FIELD_CLASS_TYPE_SIGNED_INTEGER);
+        if (lttng && ends_with(name, nl, "prio", 4) && (is_u || is_s)) m->kind = is_u ? M_PRIO_U : M_PRIO_S;
+        else if (is_u) m->kind = bt_field_class_integer_get_preferred_display_base(mf)
+                                 == BT_FIELD_CLASS_INTEGER_PREFERRED_DISPLAY_BASE_HEXADECIMAL ? M_UINT_HEX : M_UINT;
+        else if (is_s) m->kind = M_SINT;
+        else if (t == BT_FIELD_CLASS_TYPE_STRING) m->kind = M_STRING;
+        else m->kind = M_GENERIC;
+    }
+}
+
+long ks_bt_render(ks_bt *bt, uint64_t index, char *buf, size_t cap, int lttng, long *spans, int64_t *ints) {
     const bt_event *ev = bt_message_event_borrow_event_const(bt->msgs[index]);
-    const bt_field *payload = bt_event_borrow_payload_field_const(ev);
+    const bt_event_class *ec = bt_event_borrow_class_const(ev);
+    struct ks_class *c = bt->info_class && bt->info_index == index ? bt->info_class : class_entry(bt, ec, NULL);
+    if (c->plan_lttng != lttng) build_plan(c, ec, lttng);
     struct out o = { buf, 0, cap, 0 };
-    if (payload && bt_field_get_class_type(payload) == BT_FIELD_CLASS_TYPE_STRUCTURE) render_struct(&o, payload, NULL, lttng, spans);
+    const bt_field *payload = bt_event_borrow_payload_field_const(ev);
+    if (!payload || !c->payload_struct) return 0;
+    for (uint64_t i = 0; i < c->n && !o.full; i++) {
+        const struct ks_member *m = &c->m[i];
+        if (m->kind == M_SKIP) continue;
+        const bt_field *f = bt_field_structure_borrow_member_field_by_index_const(payload, m->index);
+        if (m->kind == M_STRUCT) { render_struct(&o, f, m->key, lttng, NULL); continue; }
+        if (o.len > 0) put_char(&o, ' ');
+        put(&o, m->key, m->key_len);
+        size_t value_at = o.len;
+        switch (m->kind) {
+        case M_UINT: case M_UINT_HEX: {
+            uint64_t v = bt_field_integer_unsigned_get_value(f);
+            if (m->kind == M_UINT) put_uint(&o, v); else put_hex(&o, v);
+            if (ints && m->which >= 0 && v <= (uint64_t)INT64_MAX) ints[m->which] = (int64_t)v;
+            break;
+        }
+        case M_SINT: {
+            int64_t v = bt_field_integer_signed_get_value(f);
+            put_int(&o, v);
+            if (ints && m->which >= 0 && v != INT64_MIN) ints[m->which] = v;
+            break;
+        }
+        case M_PRIO_U: case M_PRIO_S: {
+            // ftrace prints priorities as the kernel's prio (120 for nice 0); LTTng subtracts 100.
+            int64_t v = m->kind == M_PRIO_U ? (int64_t)bt_field_integer_unsigned_get_value(f)
+                                            : bt_field_integer_signed_get_value(f);
+            put_int(&o, v < 100 ? v + 100 : v);
+            break;
+        }
+        case M_STRING:
+            put_string(&o, f);
+            break;
+        default:
+            render_value(&o, f);
+        }
+        if (m->which >= 0 && spans) { spans[2 * m->which] = (long)value_at; spans[2 * m->which + 1] = (long)(o.len - value_at); }
+    }
     return o.full ? -(long)o.len - 1 : (long)o.len;
 }
 

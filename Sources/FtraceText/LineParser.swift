@@ -194,6 +194,7 @@ struct LineParser {
             return
         }
         let c = p[j]
+        lineBuffer = Event.topBuffer
 
         if c == EQ && j + 1 < e && p[j + 1] == GT { stackFrame(p, s, j, e); return }
         if openStack != nil { closeStack(p) }
@@ -387,10 +388,29 @@ struct LineParser {
             guard pidEnd - (q + 1) > 0, pidEnd - (q + 1) <= 10, q >= s, p[q] == DASH else { continue }
             var pid: Int32 = 0
             for x in (q + 1)..<pidEnd { pid = pid &* 10 &+ Int32(p[x] &- ZERO) }
-            return eventBody(p, lineStart: lineStart, commStart: s, commEnd: q, pid: pid, tgid: tgid, cpu: cpu,
-                             after: d + 1, e)
+            var commStart = s
+            // Comms are at most 15 bytes: a longer task column may carry trace-cmd report's instance tag.
+            if q - s > 16, let (name, c) = bufferTag(p, s, q) { lineBuffer = name; commStart = c }
+            return eventBody(p, lineStart: lineStart, commStart: commStart, commEnd: q, pid: pid, tgid: tgid,
+                             cpu: cpu, after: d + 1, e)
         }
         return false
+    }
+
+    /// The buffer of the event line being parsed (`Event.buffer`).
+    private var lineBuffer = Event.topBuffer
+
+    /// `trace-cmd report` of a file with buffer instances prints `NAME: ` before the task column of the
+    /// instances' records (`%*s: ` then the comm right-aligned in 16 columns, so at least two blanks follow the
+    /// colon) and blanks before the top-level buffer's. Returns the interned name and where the comm starts.
+    private mutating func bufferTag(_ p: UnsafePointer<UInt8>, _ s: Int, _ q: Int) -> (Symbol, Int)? {
+        var c = s
+        while c < q && p[c] != COLON && !isBlank(p[c]) { c += 1 }
+        guard c > s, c + 3 < q, p[c] == COLON, p[c + 1] == SP, p[c + 2] == SP else { return nil }
+        var k = c + 3
+        while k < q && isBlank(p[k]) { k += 1 }
+        guard k < q else { return nil }
+        return (interner.intern(p + s, c - s), k)
     }
 
     private mutating func eventBody(_ p: UnsafePointer<UInt8>, lineStart: Int, commStart: Int, commEnd: Int,
@@ -482,7 +502,7 @@ struct LineParser {
         while pe > payloadStart && p[pe - 1] == SP { pe -= 1 }
         events.append(Event(timestamp: ts, lineNumber: lineNumber, byteOffset: chunkOffset + Int64(lineStart),
                             cpu: cpu, pid: pid, tgid: tgid, comm: comm, name: name, kind: kind, flags: flags,
-                            payload: ByteSpan(start: payloadStart, count: pe - payloadStart)))
+                            payload: ByteSpan(start: payloadStart, count: pe - payloadStart), buffer: lineBuffer))
         counts.eventLines += 1
         if ts != Event.unknownTimestamp { lastTimestamp = ts }
         openMarker = kind == .marker ? events.count - 1 : nil
@@ -524,12 +544,12 @@ struct LineParser {
         // the stack's own event was dropped by a filter (the stack is recorded anyway): the block is an orphan.
         let marker = Event(timestamp: ts, lineNumber: lineNumber, byteOffset: chunkOffset + Int64(lineStart),
                            cpu: cpu, pid: pid, comm: comm, name: Well.stackTrace.symbol, kind: .orphanStack,
-                           flags: flags, payload: .empty)
+                           flags: flags, payload: .empty, buffer: lineBuffer)
         var owner = -1
         var k = events.count - 1
         while k >= 0 && events.count - k <= 64 {
             let o = events[k]
-            if o.cpu == cpu {
+            if o.cpu == cpu && o.buffer == lineBuffer {
                 if o.pid == pid && o.kind != .orphanStack && Self.sameContext(o.flags, flags) { owner = k }
                 break
             }

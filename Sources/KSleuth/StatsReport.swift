@@ -16,6 +16,8 @@ public struct StatsReport: Codable, Sendable {
     public var eventsByKind: [NameCount]
     public var topTasks: [TaskCount]
     public var cpus: [CPUCount]
+    /// Events per ring buffer, `(top)` first, then the instances by name; absent when the trace has no instance.
+    public var eventsByBuffer: [NameCount]?
     public var lostEventGaps: Gaps
     public var stackTraces: Stacks
     public var unparsed: Unparsed
@@ -98,6 +100,11 @@ public struct StatsReport: Codable, Sendable {
             .map { NameCount(name: $0.key, count: $0.value) }
         self.topTasks = s.topTasks.prefix(topTasks).map { TaskCount(pid: $0.pid, comm: $0.tally.comm, events: $0.tally.events) }
         cpus = s.eventsByCPU.sorted { $0.key < $1.key }.map { CPUCount(cpu: $0.key, events: $0.value) }
+        if !s.eventsByInstance.isEmpty {
+            let instances = s.eventsByInstance.sorted { $0.key < $1.key }
+            eventsByBuffer = [NameCount(name: StatsReport.topBufferName, count: s.events - instances.reduce(0) { $0 + $1.value })]
+                + instances.map { NameCount(name: $0.key, count: $0.value) }
+        }
         lostEventGaps = Gaps(count: s.gapCount, lostEvents: s.lostEvents, gaps: s.gaps.map {
             Gap(kind: $0.kind.rawValue, cpu: $0.cpu, lostEvents: $0.lostEvents, line: $0.lineNumber,
                 afterNs: $0.after == Event.unknownTimestamp ? nil : $0.after)
@@ -112,6 +119,10 @@ public struct StatsReport: Codable, Sendable {
                                 eventsPerSecond: Double(s.events) / secs, threads: s.threads)
         warnings = s.description.warnings
     }
+
+    /// How `eventsByBuffer` names the top-level buffer (an instance name cannot be empty; this one is not a
+    /// tracefs instance trace-cmd would create).
+    public static let topBufferName = "(top)"
 
     static func layout(_ cols: [Int], graph: Bool, report: Bool, binary: Bool = false) -> String {
         cols.map { c -> String in
@@ -161,6 +172,10 @@ public struct StatsReport: Codable, Sendable {
               + lostEventGaps.gaps.prefix(5).map { "CPU \($0.cpu) at line \($0.line) (\($0.kind)\($0.lostEvents.map { ", \($0)" } ?? ""))" }
                 .joined(separator: "; "))
         row("stack traces", "\(stackTraces.kernel) kernel, \(stackTraces.user) user")
+        if let b = eventsByBuffer {
+            row("buffers", b.map { "\($0.name == StatsReport.topBufferName ? "top" : $0.name) \($0.count)" }
+                .joined(separator: ", ") + " (merged by timestamp)")
+        }
         for w in warnings.prefix(5) { row("warning", w) }
         if warnings.count > 5 { row("warning", "… \(warnings.count - 5) more") }
         row("throughput", String(format: "%.1f MB/s, %.0f events/s (%.3f s, %d thread%@)",

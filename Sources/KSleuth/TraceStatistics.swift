@@ -26,6 +26,9 @@ public struct TraceStatistics: Sendable {
     public var eventsByName: [String: Int] = [:]
     public var eventsByKind: [String: Int] = [:]
     public var eventsByCPU: [Int32: Int] = [:]
+    /// Events of each buffer instance (`Event.buffer`), by name; the top-level buffer has the rest. Empty when
+    /// every event comes from the top-level buffer.
+    public var eventsByInstance: [String: Int] = [:]
     public var tasks: [Int32: TaskTally] = [:]
     public var gaps: [TraceGap] = []
     public var gapCount = 0
@@ -50,6 +53,7 @@ public struct TraceStatistics: Sendable {
 
     // Hot-loop counters indexed by symbol and pid (no hashing per event); turned into names by `finish`.
     private var nameCounts: [Int] = []
+    private var instanceCounts: [UInt32: Int] = [:]
     private var pidEvents: [Int] = []
     private var pidComm: [UInt32] = []
     private var bigPids: [Int32: (comm: Symbol, events: Int)] = [:]
@@ -110,6 +114,7 @@ public struct TraceStatistics: Sendable {
                 if !e.userStack.isEmpty { ustacks += 1 }
                 mask |= 1 << UInt8(e.flags.columns & 7)
                 if e.name == switchName { switchPayloads.append(e.payload) }
+                if e.buffer != Event.topBuffer { instanceCounts[e.buffer.rawValue, default: 0] += 1 }
             }
         }}}}}
         for span in switchPayloads { notePrevState(batch.storage.bytes(span)) }
@@ -152,6 +157,8 @@ public struct TraceStatistics: Sendable {
             eventsByName[lastSymbols[Symbol(rawValue: UInt32(i))], default: 0] += c
         }
         nameCounts = []
+        for (b, c) in instanceCounts { eventsByInstance[lastSymbols[Symbol(rawValue: b)], default: 0] += c }
+        instanceCounts = [:]
         for c in 0..<8 where flagColumnMask & (1 << UInt8(c)) != 0 { flagColumnsSeen.insert(c) }
         var perPid = bigPids
         for (pid, n) in pidEvents.enumerated() where n > 0 {
@@ -185,6 +192,7 @@ public struct TraceStatistics: Sendable {
         for (k, v) in o.eventsByName { eventsByName[k, default: 0] += v }
         for (k, v) in o.eventsByKind { eventsByKind[k, default: 0] += v }
         for (k, v) in o.eventsByCPU { eventsByCPU[k, default: 0] += v }
+        for (k, v) in o.eventsByInstance { eventsByInstance[k, default: 0] += v }
         for (pid, t) in o.tasks {
             if var mine = tasks[pid] {
                 mine.events += t.events

@@ -128,27 +128,29 @@ final class ReaderState {
     var warnings: [String] = []
     var maxCPU: Int32 = -1
     var formatName = "CTF"
-    private var classes: [UnsafeRawPointer: ClassInfo] = [:]
-    private var traceInfo: [UnsafeRawPointer: TraceInfo] = [:]
+    /// Per event class and per trace, indexed by the shim's dense `class_index` / `trace_index` (no hashing per
+    /// event).
+    private var classes: [ClassInfo?] = []
+    private var traceInfo: [TraceInfo?] = []
+    /// The UUID (else the name) of each trace, by `trace_index`: the same in every graph.
+    private var traceKeys: [String] = []
     /// The task sched_switch last put on each CPU (index: CPU), pid -1 when none yet.
     private var current: [(pid: Int32, comm: Symbol)] = []
     private var stateCache: [UInt64: [UInt8]] = [:]
     private var stateSmall = [[UInt8]?](repeating: nil, count: 8192)
-    private var lastCPUStream: UnsafeRawPointer?
-    private var streamCPU: [UnsafeRawPointer: Int32] = [:]
+    /// The CPU of the last event of each stream (by `stream_index`), for the gaps of that stream.
+    private var streamCPU: [Int32] = []
     private var unknownComm: Symbol
     private var ordinal = 0
     private var lastTimestamp = Event.unknownTimestamp
     private var skipLeft: [String: Int] = [:]
     private var pendingFailure: BTFailure?
-    /// (offset, length) of the sched_switch values, as KS_SW_* pairs, filled by the renderer.
+    /// (offset, length) of the sched_switch values, as KS_SW_* pairs, filled by the renderer, and the values that
+    /// are integers (`Int64.min` when not).
     private var spans: (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int) = (-1, 0, -1, 0, -1, 0, -1, 0, -1, 0)
-    private var lastClass: (UnsafeRawPointer, ClassInfo)?
-    private var lastTrace: (UnsafeRawPointer, TraceInfo)?
-    private var lastStream: (UnsafeRawPointer, Int)?
-    /// Streams seen, by pointer → index into `streamNames` / `deliveredByStream`.
-    private var streamIndex: [UnsafeRawPointer: Int] = [:]
-    private var streamNames: [String] = []
+    private var ints: (Int64, Int64, Int64, Int64, Int64) = (.min, .min, .min, .min, .min)
+    /// Streams seen, by `stream_index`: "trace key/stream id" (the same in every graph) and events delivered.
+    private var streamNames: [String?] = []
     private var deliveredByStream: [Int] = []
     /// Pending messages of the current `ks_bt_next` call.
     private var pendingIndex: UInt64 = 0
@@ -166,10 +168,10 @@ final class ReaderState {
         var probe: EventKind?
     }
 
+    /// Plain values only (no String): it is fetched per event.
     struct TraceInfo {
         var lttng: Bool
         var encoding: StateDecoder?
-        var key: String
     }
 
     init(batchBytes: Int) {
@@ -194,18 +196,14 @@ final class ReaderState {
         muxed = muxer
         pendingIndex = 0
         pendingCount = 0
-        classes = [:]
-        traceInfo = [:]
-        streamIndex = [:]
+        classes = []
+        traceInfo = []
+        traceKeys = []
         streamNames = []
         deliveredByStream = []
-        lastClass = nil
-        lastTrace = nil
-        lastStream = nil
-        lastCPUStream = nil
         stateCache = [:]
         stateSmall = [[UInt8]?](repeating: nil, count: 8192)
-        streamCPU = [:]
+        streamCPU = []
     }
 
     /// The next message, pulling more from babeltrace2 as needed; nil at the end.
@@ -302,6 +300,7 @@ final class ReaderState {
         guard let bt else { return nil }
         let storage = ByteStorage(capacity: batchBytes)
         var events: [Event] = []
+        events.reserveCapacity(min(limitEvents, LTTngReader.maxBatchEvents))
         var gaps: [TraceGap] = []
         var used = 0
         var counts = LineCounts()
@@ -318,20 +317,29 @@ final class ReaderState {
             switch Int32(info.kind) {
             case Int32(KS_MSG_EVENT.rawValue):
                 let streamIdx = stream(info)
-                if skipping, let si = streamIdx, let n = skipLeft[streamNames[si]], n > 0 {
-                    skipLeft[streamNames[si]] = n - 1
+                if skipping, let si = streamIdx, let name = streamNames[si], let n = skipLeft[name], n > 0 {
+                    skipLeft[name] = n - 1
                     continue
                 }
                 let ci = classInfo(info)
-                let ti = trace(info.trace)
+                let ti = trace(info)
                 // Room for the payload (at most `maxPayload`: corrupt streams can hold absurd sequences) and for a
                 // longer prev_state spelling.
                 let room = storage.capacity - used - 64
-                spans = (-1, 0, -1, 0, -1, 0, -1, 0, -1, 0)
-                var n = withUnsafeMutableBytes(of: &spans) { sp in
-                    ks_bt_render(bt, i, storage.base.advanced(by: used).assumingMemoryBound(to: CChar.self),
-                                 max(min(room, Self.maxPayload), 0), ti.lttng ? 1 : 0,
-                                 ci.isSwitch ? sp.baseAddress!.assumingMemoryBound(to: Int.self) : nil)
+                let out = storage.base.advanced(by: used).assumingMemoryBound(to: CChar.self)
+                let cap = max(min(room, Self.maxPayload), 0)
+                var n: Int
+                if ci.isSwitch {
+                    spans = (-1, 0, -1, 0, -1, 0, -1, 0, -1, 0)
+                    ints = (.min, .min, .min, .min, .min)
+                    n = withUnsafeMutableBytes(of: &spans) { sp in
+                        withUnsafeMutableBytes(of: &ints) { iv in
+                            ks_bt_render(bt, i, out, cap, ti.lttng ? 1 : 0, sp.baseAddress!.assumingMemoryBound(to: Int.self),
+                                         iv.baseAddress!.assumingMemoryBound(to: Int64.self))
+                        }
+                    }
+                } else {
+                    n = ks_bt_render(bt, i, out, cap, ti.lttng ? 1 : 0, nil, nil)
                 }
                 if n < 0 {
                     // Cut short: by the end of this batch (the message opens the next one), or by `maxPayload`.
@@ -340,7 +348,7 @@ final class ReaderState {
                 }
                 let cpu = Int32(truncatingIfNeeded: info.cpu)
                 if cpu > maxCPU { maxCPU = cpu }
-                if let s = info.stream, s != lastCPUStream { streamCPU[s] = cpu; lastCPUStream = s }
+                if let si = streamIdx { streamCPU[si] = cpu }
                 var span = ByteSpan(start: used, count: n)
                 var pid = info.tid >= 0 ? Int32(truncatingIfNeeded: info.tid) : Event.unknownPID
                 var comm = unknownComm
@@ -355,11 +363,10 @@ final class ReaderState {
                     span = rewriteSwitch(storage, span, ti, &pid, &comm, cpu: cpu)
                 } else if ti.lttng && (!ci.probeChecked || ci.probe != nil) {
                     var c = ci
-                    if !c.probeChecked, let ec = info.event_class {
+                    if !c.probeChecked, info.class_index >= 0 {
                         c.probeChecked = true
                         c.probe = LTTngProbe.kind(storage.bytes(span), name: interner.table[c.name])
-                        classes[ec] = c
-                        lastClass = (ec, c)
+                        classes[Int(info.class_index)] = c
                     }
                     if let pk = c.probe, let n = LTTngProbe.rewrite(storage.base + Int(span.start), span.count) {
                         kind = pk
@@ -378,7 +385,7 @@ final class ReaderState {
             case Int32(KS_MSG_DISCARDED_EVENTS.rawValue), Int32(KS_MSG_DISCARDED_PACKETS.rawValue):
                 if skipping, let k = streamKey(info), let n = skipLeft[k], n > 0 { continue }
                 let events_ = info.kind == Int32(KS_MSG_DISCARDED_EVENTS.rawValue)
-                let cpu = info.stream.flatMap { streamCPU[$0] } ?? -1
+                let cpu = stream(info).map { streamCPU[$0] } ?? -1
                 let place = cpu >= 0 ? "CPU \(cpu)" : "stream \(info.stream_id)"
                 gaps.append(TraceGap(kind: .dropped, cpu: cpu,
                                      lostEvents: events_ && info.discarded >= 0 ? info.discarded : nil,
@@ -399,32 +406,36 @@ final class ReaderState {
         return EventBatch(storage: storage, events: events, gaps: gaps, symbols: interner.table, counts: counts)
     }
 
-    /// The index of the event's stream (names like "trace uuid/stream id" are the same in every graph).
+    /// The index of the event's stream (the shim's `stream_index`), its name ("trace uuid/stream id", the same in
+    /// every graph) recorded at its first message.
     private func stream(_ info: ks_event_info) -> Int? {
-        guard let s = info.stream else { return nil }
-        if let l = lastStream, l.0 == s { return l.1 }
-        if let i = streamIndex[s] { lastStream = (s, i); return i }
-        let i = streamNames.count
-        streamNames.append(trace(info.trace).key + "/\(info.stream_id)")
-        deliveredByStream.append(0)
-        streamIndex[s] = i
-        lastStream = (s, i)
+        guard info.stream_index >= 0 else { return nil }
+        let i = Int(info.stream_index)
+        if i < streamNames.count, streamNames[i] != nil { return i }
+        if i >= streamNames.count {
+            let more = i + 1 - streamNames.count
+            streamNames += Array(repeating: nil, count: more)
+            deliveredByStream += Array(repeating: 0, count: more)
+            streamCPU += Array(repeating: -1, count: more)
+        }
+        _ = trace(info)
+        streamNames[i] = (info.trace_index >= 0 ? traceKeys[Int(info.trace_index)] : "") + "/\(info.stream_id)"
         return i
     }
 
-    private func streamKey(_ info: ks_event_info) -> String? { stream(info).map { streamNames[$0] } }
+    private func streamKey(_ info: ks_event_info) -> String? { stream(info).flatMap { streamNames[$0] } }
 
     /// What the muxer delivered per stream name, to skip it after re-reading the streams one by one.
     private func deliveredSoFar() -> [String: Int] {
         var d: [String: Int] = [:]
-        for (i, n) in streamNames.enumerated() { d[n, default: 0] += deliveredByStream[i] }
+        for (i, n) in streamNames.enumerated() { if let n { d[n, default: 0] += deliveredByStream[i] } }
         return d
     }
 
-    private func trace(_ t: UnsafeRawPointer?) -> TraceInfo {
-        guard let t else { return TraceInfo(lttng: false, encoding: nil, key: "") }
-        if let l = lastTrace, l.0 == t { return l.1 }
-        if let i = traceInfo[t] { lastTrace = (t, i); return i }
+    private func trace(_ info: ks_event_info) -> TraceInfo {
+        guard let t = info.trace, info.trace_index >= 0 else { return TraceInfo(lttng: false, encoding: nil) }
+        let ti = Int(info.trace_index)
+        if ti < traceInfo.count, let i = traceInfo[ti] { return i }
         var buf = [CChar](repeating: 0, count: 256)
         func env(_ n: String) -> String? { ks_bt_env(t, n, &buf, buf.count).map { String(cString: $0) } }
         let tracer = env("tracer_name")
@@ -434,8 +445,13 @@ final class ReaderState {
         var encoding: StateDecoder?
         if let r = release, domain == nil || domain == "kernel" { encoding = StateDecoder(kernelRelease: r) }
         let key = ks_bt_trace_key(t, &buf, buf.count).map { String(cString: $0) } ?? ""
-        let info = TraceInfo(lttng: lttng, encoding: encoding, key: key)
-        traceInfo[t] = info
+        let made = TraceInfo(lttng: lttng, encoding: encoding)
+        if ti >= traceInfo.count {
+            traceInfo += Array(repeating: nil, count: ti + 1 - traceInfo.count)
+            traceKeys += Array(repeating: "", count: ti + 1 - traceKeys.count)
+        }
+        traceInfo[ti] = made
+        traceKeys[ti] = key
         var name = "CTF"
         if let tracer {
             let major = env("tracer_major"), minor = env("tracer_minor")
@@ -443,13 +459,15 @@ final class ReaderState {
                 + (domain.map { ", \($0)" } ?? "") + (release.map { ", kernel \($0)" } ?? "") + ")"
         }
         if formatName == "CTF" { formatName = name }
-        return info
+        return made
     }
 
     private func classInfo(_ info: ks_event_info) -> ClassInfo {
-        guard let ec = info.event_class else { return ClassInfo(name: unknownComm, kind: .tracepoint, isSwitch: false) }
-        if let l = lastClass, l.0 == ec { return l.1 }
-        if let c = classes[ec] { lastClass = (ec, c); return c }
+        guard info.event_class != nil, info.class_index >= 0 else {
+            return ClassInfo(name: unknownComm, kind: .tracepoint, isSwitch: false)
+        }
+        let ci = Int(info.class_index)
+        if ci < classes.count, let c = classes[ci] { return c }
         let name = info.name.map { String(cString: $0) } ?? "unknown"
         var kind = EventKind.tracepoint
         if name.hasPrefix("syscall_entry_") || name.hasPrefix("compat_syscall_entry_") || (name.hasPrefix("sys_") && name != "sys_unknown") {
@@ -461,7 +479,8 @@ final class ReaderState {
         }
         let c = ClassInfo(name: interner.intern(name), kind: kind,
                           isSwitch: name == "sched_switch" || name == "sched:sched_switch")
-        classes[ec] = c
+        if ci >= classes.count { classes += Array(repeating: nil, count: ci + 1 - classes.count) }
+        classes[ci] = c
         return c
     }
 
@@ -473,12 +492,17 @@ final class ReaderState {
         func value(_ at: Int, _ len: Int) -> UnsafeRawBufferPointer? {
             at >= 0 && at + len <= Int(span.count) ? UnsafeRawBufferPointer(start: base + at, count: len) : nil
         }
-        let sp = spans
-        if let p = value(sp.2, sp.3).flatMap(PayloadFields.parseInteger), let c = value(sp.0, sp.1) {
+        // The integer the shim read (else, e.g. for a variant, the rendered text parsed back).
+        func number(_ at: Int, _ len: Int, _ known: Int64) -> Int64? {
+            guard let v = value(at, len) else { return nil }
+            return known != .min ? known : PayloadFields.parseInteger(v)
+        }
+        let sp = spans, iv = ints
+        if let p = number(sp.2, sp.3, iv.1), let c = value(sp.0, sp.1) {
             pid = Int32(truncatingIfNeeded: p)
             comm = interner.intern(c.baseAddress!, c.count)
         }
-        if let n = value(sp.8, sp.9).flatMap(PayloadFields.parseInteger), let c = value(sp.6, sp.7) {
+        if let n = number(sp.8, sp.9, iv.4), let c = value(sp.6, sp.7) {
             if cpu >= 0 && cpu < 65536 {
                 if Int(cpu) >= current.count {
                     current += Array(repeating: (Event.unknownPID, unknownComm), count: Int(cpu) + 1 - current.count)
@@ -486,7 +510,7 @@ final class ReaderState {
                 current[Int(cpu)] = (Int32(truncatingIfNeeded: n), interner.intern(c.baseAddress!, c.count))
             }
         }
-        guard let dec = t.encoding, let raw = value(sp.4, sp.5), let v = PayloadFields.parseInteger(raw), v >= 0 else {
+        guard let dec = t.encoding, let v = number(sp.4, sp.5, iv.2), v >= 0 else {
             return span
         }
         let letters: [UInt8]

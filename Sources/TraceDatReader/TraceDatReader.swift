@@ -22,7 +22,8 @@ import Musl
 ///   kallsyms the file carries (raw addresses stay when it carries none);
 /// - the function tracer: `func <-parent`; function_graph entries `func() {` and exits `} /* func */`.
 ///
-/// Records of every CPU and of every buffer instance are merged in timestamp order. A record that follows dropped
+/// Records of every CPU and of every buffer instance are merged in timestamp order (as `trace-cmd report` does;
+/// on a tie the top-level buffer comes first); `Event.buffer` names the instance a record comes from. A record that follows dropped
 /// events (`missed_events`) adds a `TraceGap` of kind `.dropped`, as `CPU:N [M EVENTS DROPPED]` does in the text.
 /// `Event.lineNumber` is the 1-based ordinal of the record in that merged order; `byteOffset` its file offset.
 public struct TraceDatReader: TraceSource {
@@ -47,7 +48,11 @@ public struct TraceDatReader: TraceSource {
         if let clock = file.clock, ["counter", "x86-tsc", "mono_raw_tsc"].contains(clock) {
             description.clock = .counter
         }
+        bufferSymbols = [Event.topBuffer] + file.instanceNames.map { interner.intern($0) }
     }
+
+    /// `Event.buffer` of each handle's records: the top-level buffer, then the instances by name.
+    private var bufferSymbols: [Symbol] = []
 
     /// Names of the buffer instances besides the top-level buffer (merged into the one event stream).
     public var instances: [String] { file.instanceNames }
@@ -93,20 +98,21 @@ public struct TraceDatReader: TraceSource {
             if isStack {
                 counts.stackLines += 1
                 let user = info.render == .userStack
-                if let owner = stackOwner(events, cpu: cpu, pid: pid), fits(storage, span, events[owner], user: user) {
+                if let owner = stackOwner(events, cpu: cpu, pid: pid, buffer: bufferSymbols[next.handle]), fits(storage, span, events[owner], user: user) {
                     if user { events[owner].userStack = span } else { events[owner].kernelStack = span }
                     continue
                 }
                 events.append(Event(
                     timestamp: ts, lineNumber: ordinal, byteOffset: offset, cpu: cpu, pid: pid,
                     comm: h.comm(pid, interner: &interner), name: info.name, kind: .orphanStack, payload: .empty,
-                    kernelStack: user ? .empty : span, userStack: user ? span : .empty))
+                    kernelStack: user ? .empty : span, userStack: user ? span : .empty, buffer: bufferSymbols[next.handle]))
                 continue
             }
             counts.eventLines += 1
             events.append(Event(
                 timestamp: ts, lineNumber: ordinal, byteOffset: offset, cpu: cpu, pid: pid,
-                comm: h.comm(pid, interner: &interner), name: info.name, kind: info.kind, payload: span))
+                comm: h.comm(pid, interner: &interner), name: info.name, kind: info.kind, payload: span,
+                buffer: bufferSymbols[next.handle]))
             lastTimestamp = ts
         }
         storage.setCount(used)
@@ -117,12 +123,13 @@ public struct TraceDatReader: TraceSource {
 }
 
 /// The event a stack record belongs to: the one just before it on the same CPU, of the same task (the kernel
-/// writes the stack right after the event, into the same per-CPU buffer). The same rule as the text reader's.
-func stackOwner(_ events: [Event], cpu: Int32, pid: Int32) -> Int? {
+/// writes the stack right after the event, into the same per-CPU buffer of the same instance). The same rule as
+/// the text reader's.
+func stackOwner(_ events: [Event], cpu: Int32, pid: Int32, buffer: Symbol = Event.topBuffer) -> Int? {
     var k = events.count - 1
     while k >= 0 && events.count - k <= 64 {
         let o = events[k]
-        if o.cpu == cpu {
+        if o.cpu == cpu && o.buffer == buffer {
             return o.pid == pid && o.kind != .orphanStack ? k : nil
         }
         k -= 1

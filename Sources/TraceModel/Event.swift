@@ -78,6 +78,10 @@ public struct Event: Sendable {
     public var comm: Symbol
     public var name: Symbol
     public var kind: EventKind
+    /// The ring buffer the event was recorded in: `Event.topBuffer` for the top-level buffer, else the interned
+    /// name of a tracefs instance (`trace-cmd record -B NAME`; `NAME:` before the task in `trace-cmd report`).
+    /// Fits in `Event`'s padding: the struct stays 80 bytes.
+    public var buffer: Symbol
     public var flags: LatencyFlags
     public var payload: ByteSpan
     /// The ` => frame` lines of an attached `<stack trace>` / `<user stack trace>` block, undecoded.
@@ -89,11 +93,14 @@ public struct Event: Sendable {
     public static let unknownTimestamp: Int64 = .min
     /// function_graph lines without the `funcgraph-proc` option carry no pid until a context-switch banner.
     public static let unknownPID: Int32 = -1
+    /// `buffer` of events from the top-level ring buffer (every format but multi-buffer trace-cmd files).
+    /// (Computed, not a stored global: no lazy-initialisation check on every event.)
+    @inlinable public static var topBuffer: Symbol { Symbol(rawValue: .max) }
 
     public init(
         timestamp: Int64, lineNumber: Int, byteOffset: Int64, cpu: Int32, pid: Int32, tgid: Int32 = Event.unknownTGID,
         comm: Symbol, name: Symbol, kind: EventKind, flags: LatencyFlags = .none, payload: ByteSpan,
-        kernelStack: ByteSpan = .empty, userStack: ByteSpan = .empty
+        kernelStack: ByteSpan = .empty, userStack: ByteSpan = .empty, buffer: Symbol = Event.topBuffer
     ) {
         self.timestamp = timestamp
         self.lineNumber = lineNumber
@@ -104,6 +111,7 @@ public struct Event: Sendable {
         self.comm = comm
         self.name = name
         self.kind = kind
+        self.buffer = buffer
         self.flags = flags
         self.payload = payload
         self.kernelStack = kernelStack

@@ -111,6 +111,8 @@ public struct EventBatch: Sendable {
 
     public func name(_ e: Event) -> String { symbols[e.name] }
     public func comm(_ e: Event) -> String { symbols[e.comm] }
+    /// The buffer instance the event was recorded in; nil for the top-level buffer.
+    public func buffer(_ e: Event) -> String? { e.buffer == Event.topBuffer ? nil : symbols[e.buffer] }
     public func payloadText(_ e: Event) -> String { storage.string(e.payload) }
     public func fields(_ e: Event) -> PayloadFields { PayloadFields(storage: storage, span: e.payload) }
 

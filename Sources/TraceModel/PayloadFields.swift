@@ -88,6 +88,13 @@ public struct PayloadFields: Sendable {
 
     /// Whether position `i` lies inside a quoted string or a `{…}` / `[…]` group.
     static func insideGroup(_ b: UnsafeRawBufferPointer, before i: Int) -> Bool {
+        // Most payloads have no quote or opening bracket before the key: three memchr calls say so without the
+        // byte-by-byte walk (closing brackets alone never open a group).
+        guard i > 0, let base = b.baseAddress else { return false }
+        if memchr(base, Int32(UInt8(ascii: "\"")), i) == nil && memchr(base, Int32(UInt8(ascii: "{")), i) == nil
+            && memchr(base, Int32(UInt8(ascii: "[")), i) == nil {
+            return false
+        }
         var depth = 0
         var quoted = false
         for j in 0..<i {

@@ -36,6 +36,11 @@ typedef struct ks_event_info {
     const void *stream;        // identity of the stream
     uint64_t stream_id;        // the stream's id within its trace
     int64_t discarded;         // discarded events/packets count (-1 when unknown)
+    // Dense ids (0, 1, 2, ... in order of first appearance, per `ks_bt` handle; -1 when none), so that callers
+    // can keep per-class / per-stream / per-trace state in arrays instead of hashing pointers per event.
+    int32_t class_index;
+    int32_t stream_index;
+    int32_t trace_index;
 } ks_event_info;
 
 /// Classifies message `index` and fills `info`.
@@ -47,8 +52,11 @@ void ks_bt_info(ks_bt *bt, uint64_t index, ks_event_info *info);
 /// displace (`pid`, `*_pid`) -> `tgid`, `*_tgid`, and priorities get back the 100 LTTng subtracts. Returns the
 /// length, or -(length written) - 1 when `cap` was too small (rendering stops there).
 /// When `spans` is not NULL it receives (offset, length) pairs of the values of the sched_switch fields, indexed
-/// by KS_SW_* (left untouched for fields the event does not have).
-long ks_bt_render(ks_bt *bt, uint64_t index, char *buf, size_t cap, int lttng, long *spans);
+/// by KS_SW_* (left untouched for fields the event does not have), and `ints` (when not NULL) the values of those
+/// that are integers representable as int64_t (left untouched otherwise).
+/// The field names, types and key spellings of each event class are looked up once (a per-class plan), not per
+/// event.
+long ks_bt_render(ks_bt *bt, uint64_t index, char *buf, size_t cap, int lttng, long *spans, int64_t *ints);
 
 enum { KS_SW_PREV_COMM = 0, KS_SW_PREV_PID = 1, KS_SW_PREV_STATE = 2, KS_SW_NEXT_COMM = 3, KS_SW_NEXT_PID = 4, KS_SW_COUNT = 5 };
 
