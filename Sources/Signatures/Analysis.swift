@@ -58,7 +58,10 @@ public struct PendingEvidence: Sendable {
 public final class TaskInfo {
     public enum RunState: String, Sendable { case unknown, running, runnable, sleeping, exited }
     public var pid: Int32
-    public var comm: String
+    public var comm: String { didSet { commSeen = .none } }
+    /// The action comm last compared with `comm` (after which `comm` was that text, or the text was `<…>`): an
+    /// action with the same comm needs no String comparison.
+    var commSeen = ShortText.none
     public var runState: RunState = .unknown
     /// The state of the last switch-out.
     public var sleepState: TaskState = .running
@@ -268,6 +271,14 @@ public final class AnalysisContext {
         return b.lineText(e)
     }
 
+    /// Keeps the actor's comm current: `t.comm = a.comm` when they differ, unless the action's is `<…>`.
+    @inline(__always) private func noteComm(_ t: TaskInfo, _ a: Action) {
+        guard t.commSeen != a.commText else { return }
+        let c = a.comm
+        if t.comm != c && !c.hasPrefix("<") { t.comm = c }
+        t.commSeen = a.commText
+    }
+
     func apply(_ a: Action) {
         verbMask |= Self.bit(a.verb)
         timelines.record(a)
@@ -285,14 +296,13 @@ public final class AnalysisContext {
         }
         let isTask = a.object.kind == .task
         if a.pid > 0 && !(isTask && a.object.pid == a.pid) {
-            let actor = info(a.pid, a.comm)
-            if actor.comm != a.comm && !a.comm.hasPrefix("<") { actor.comm = a.comm }
+            noteComm(info(a.pid, a.comm), a)
         }
         guard isTask else { return }
         let pid = a.object.pid
         if pid == 0 { return }
         let t = info(pid, a.pid == pid ? a.comm : "?")
-        if a.pid == pid && t.comm != a.comm && !a.comm.hasPrefix("<") { t.comm = a.comm }
+        if a.pid == pid { noteComm(t, a) }
         switch a.verb {
         case .switchOut:
             if a.state.isExit {
