@@ -47,31 +47,37 @@ private enum Item: @unchecked Sendable {
 }
 
 /// The bounded queue between the reader thread and the consumer (a mutex and a condition variable:
-/// libdispatch semaphores trap when released below their initial value, which cancellation does).
+/// libdispatch semaphores trap when released below their initial value, which cancellation does). The mutex and
+/// condition live in allocated memory: pthread objects must not move, and Swift does not promise a stable address
+/// for a stored property passed as `&property`.
 private final class Channel: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    private var changed = pthread_cond_t()
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var queue: [Item] = []
     private var cancelled = false
     private let depth: Int
 
     init(depth: Int) {
         self.depth = max(1, depth)
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&changed, nil)
+        mutex.initialize(to: pthread_mutex_t())
+        changed.initialize(to: pthread_cond_t())
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(changed, nil)
     }
 
     deinit {
-        pthread_cond_destroy(&changed)
-        pthread_mutex_destroy(&mutex)
+        pthread_cond_destroy(changed)
+        pthread_mutex_destroy(mutex)
+        changed.deallocate()
+        mutex.deallocate()
     }
 
     func produce<S: TraceSource>(_ box: SourceBox<S>) {
         while true {
-            pthread_mutex_lock(&mutex)
-            while queue.count >= depth && !cancelled { pthread_cond_wait(&changed, &mutex) }
+            pthread_mutex_lock(mutex)
+            while queue.count >= depth && !cancelled { pthread_cond_wait(changed, mutex) }
             let stop = cancelled
-            pthread_mutex_unlock(&mutex)
+            pthread_mutex_unlock(mutex)
             if stop { return }
             let item: Item
             do {
@@ -80,29 +86,29 @@ private final class Channel: @unchecked Sendable {
             } catch {
                 item = .failure(error)
             }
-            pthread_mutex_lock(&mutex)
+            pthread_mutex_lock(mutex)
             queue.append(item)
-            pthread_cond_broadcast(&changed)
-            pthread_mutex_unlock(&mutex)
+            pthread_cond_broadcast(changed)
+            pthread_mutex_unlock(mutex)
             guard case .batch = item else { return }
         }
     }
 
     func take() -> Item {
-        pthread_mutex_lock(&mutex)
-        while queue.isEmpty { pthread_cond_wait(&changed, &mutex) }
+        pthread_mutex_lock(mutex)
+        while queue.isEmpty { pthread_cond_wait(changed, mutex) }
         let item = queue.removeFirst()
-        pthread_cond_broadcast(&changed)
-        pthread_mutex_unlock(&mutex)
+        pthread_cond_broadcast(changed)
+        pthread_mutex_unlock(mutex)
         return item
     }
 
     func cancel() {
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         cancelled = true
         queue.removeAll()
-        pthread_cond_broadcast(&changed)
-        pthread_mutex_unlock(&mutex)
+        pthread_cond_broadcast(changed)
+        pthread_mutex_unlock(mutex)
     }
 }
 

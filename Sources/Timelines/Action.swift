@@ -39,9 +39,9 @@ public enum ActionVerb: String, Sendable, CaseIterable, Codable {
     case call
 }
 
-/// One action on one object, derived from one trace event. Small and value-typed: the hot path creates one or two
-/// per interesting event. Strings are short (comms fit Swift's inline small strings); `detail` is filled only for
-/// events whose rule asks for it.
+/// One action on one object, derived from one trace event. Small, value-typed and trivially copyable (its texts are
+/// `ShortText`s, not Strings): the hot path creates one or two per interesting event and copies each into a
+/// timeline or two. `detail` is filled only for events whose rule asks for it.
 public struct Action: Sendable {
     public var verb: ActionVerb
     public var object: ObjectRef
@@ -52,13 +52,21 @@ public struct Action: Sendable {
     public var cpu: Int32
     /// The task that performed the action (the event's context), which for task objects may differ from the object.
     public var pid: Int32
-    public var comm: String
+    public var commText: ShortText
+    public var comm: String {
+        get { commText.string }
+        set { commText = ShortText(newValue) }
+    }
     /// `switch-out`: the state the task left in.
     public var state: TaskState
     /// A numeric detail: wait state, cookie flags `f=`, `woken`, `Na=`, ... (`Action.noValue` when absent).
     public var value: Int64
     public var value2: Int64
-    public var detail: String
+    public var detailText: ShortText
+    public var detail: String {
+        get { detailText.string }
+        set { detailText = ShortText(newValue) }
+    }
     /// The CPU context the event was traced in: 0 task, 1 softirq, 2 hardirq, 3 NMI (from the latency flags;
     /// 0 when the trace has none). Lock chains, like lockdep's, never cross contexts.
     public var context: UInt8 = 0
@@ -70,6 +78,14 @@ public struct Action: Sendable {
     public init(verb: ActionVerb, object: ObjectRef, other: ObjectRef? = nil, timestamp: Int64, lineNumber: Int,
                 cpu: Int32, pid: Int32, comm: String, state: TaskState = .running, value: Int64 = Action.noValue,
                 value2: Int64 = Action.noValue, detail: String = "", eventIndex: Int = -1) {
+        self.init(verb: verb, object: object, other: other, timestamp: timestamp, lineNumber: lineNumber, cpu: cpu,
+                  pid: pid, commText: ShortText(comm), state: state, value: value, value2: value2,
+                  detailText: detail.isEmpty ? ShortText() : ShortText(detail), eventIndex: eventIndex)
+    }
+
+    public init(verb: ActionVerb, object: ObjectRef, other: ObjectRef? = nil, timestamp: Int64, lineNumber: Int,
+                cpu: Int32, pid: Int32, commText: ShortText, state: TaskState = .running, value: Int64 = Action.noValue,
+                value2: Int64 = Action.noValue, detailText: ShortText = ShortText(), eventIndex: Int = -1) {
         self.verb = verb
         self.object = object
         self.other = other
@@ -77,11 +93,11 @@ public struct Action: Sendable {
         self.lineNumber = lineNumber
         self.cpu = cpu
         self.pid = pid
-        self.comm = comm
+        self.commText = commText
         self.state = state
         self.value = value
         self.value2 = value2
-        self.detail = detail
+        self.detailText = detailText
         self.eventIndex = eventIndex
     }
 
@@ -94,7 +110,7 @@ public struct Action: Sendable {
             : "\(verb.rawValue) \(object)"
         if verb == .switchOut { s += " \(state)" }
         if let o = other, verb != .wakeTask { s += verb == .fork ? " (parent \(o.pid))" : " → \(o)" }
-        if !detail.isEmpty { s += " \(detail)" }
+        if !detailText.isEmpty { s += " \(detail)" }
         if hasValue {
             switch verb {
             case .enqueue: s += " state=0x\(String(value, radix: 16))"

@@ -101,8 +101,10 @@ final class MappingWork: @unchecked Sendable {
     let batch: EventBatch
     let segmentSize: Int
     let segmentCount: Int
-    private var mutex = pthread_mutex_t()
-    private var finished = pthread_cond_t()
+    /// Allocated, not stored properties: pthread objects must not move, and Swift does not promise a stable address
+    /// for a stored property passed as `&property`.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let finished = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     /// The first segment nobody has claimed.
     private var next = 0
     private let done: UnsafeMutablePointer<Bool>
@@ -118,22 +120,26 @@ final class MappingWork: @unchecked Sendable {
         done.initialize(repeating: false, count: max(1, segmentCount))
         slots = .allocate(capacity: max(1, segmentCount))
         slots.initialize(repeating: [], count: max(1, segmentCount))
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&finished, nil)
+        mutex.initialize(to: pthread_mutex_t())
+        finished.initialize(to: pthread_cond_t())
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(finished, nil)
     }
 
     deinit {
         slots.deinitialize(count: max(1, segmentCount))
         slots.deallocate()
         done.deallocate()
-        pthread_cond_destroy(&finished)
-        pthread_mutex_destroy(&mutex)
+        pthread_cond_destroy(finished)
+        pthread_mutex_destroy(mutex)
+        finished.deallocate()
+        mutex.deallocate()
     }
 
     /// The next unclaimed segment, claimed; nil when all are.
     func claimNext() -> Int? {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
         guard next < segmentCount else { return nil }
         next += 1
         return next - 1
@@ -145,23 +151,23 @@ final class MappingWork: @unchecked Sendable {
         out.reserveCapacity((hi - lo) + (hi - lo) / 2)
         for i in lo..<hi { mapper.map(batch, i, into: &out) }
         (slots + s).pointee = out
-        pthread_mutex_lock(&mutex)
+        pthread_mutex_lock(mutex)
         done[s] = true
-        pthread_cond_broadcast(&finished)
-        pthread_mutex_unlock(&mutex)
+        pthread_cond_broadcast(finished)
+        pthread_mutex_unlock(mutex)
     }
 
     func isDone(_ s: Int) -> Bool {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
         return done[s]
     }
 
     /// Waits until segment `s` (claimed by the other thread) is mapped.
     func waitDone(_ s: Int) {
-        pthread_mutex_lock(&mutex)
-        while !done[s] { pthread_cond_wait(&finished, &mutex) }
-        pthread_mutex_unlock(&mutex)
+        pthread_mutex_lock(mutex)
+        while !done[s] { pthread_cond_wait(finished, mutex) }
+        pthread_mutex_unlock(mutex)
     }
 
     /// The actions of a done segment; its slot is emptied, so that they are freed as soon as they are observed.

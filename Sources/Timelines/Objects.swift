@@ -37,7 +37,22 @@ public struct ObjectRef: Hashable, Sendable, Comparable, CustomStringConvertible
 
     /// One multiply-mix instead of three hasher rounds: object keys are hashed on every action.
     public func hash(into hasher: inout Hasher) {
-        hasher.combine((id &* 0x9E37_79B9_7F4A_7C15) ^ (sub << 8) ^ UInt64(withUnsafeBytes(of: kind) { $0[0] }))
+        hasher.combine(word)
+    }
+
+    /// Id, bit and kind folded into one word.
+    @inline(__always) var word: UInt64 {
+        (id &* 0x9E37_79B9_7F4A_7C15) ^ (sub << 8) ^ UInt64(withUnsafeBytes(of: kind) { $0[0] })
+    }
+
+    /// What `Dictionary` and `Set` call: a finalizer mix of the word and the table's seed, not a `Hasher` (SipHash
+    /// seeding, combining and finalizing cost ~130 instructions per lookup, and the observing thread looks objects up
+    /// several times per action). Keys are kernel addresses and ids, not attacker-chosen, so a fixed mix is enough.
+    public func _rawHashValue(seed: Int) -> Int {
+        var x = word ^ UInt64(bitPattern: Int64(seed))
+        x = (x ^ (x >> 33)) &* 0xff51_afd7_ed55_8ccd
+        x = (x ^ (x >> 33)) &* 0xc4ce_b9fe_1a85_ec53
+        return Int(bitPattern: UInt(truncatingIfNeeded: x ^ (x >> 33)))
     }
 
     public static func == (a: ObjectRef, b: ObjectRef) -> Bool {

@@ -74,7 +74,9 @@ public struct SemanticMapper {
     private var functionSlotList = [Int32](repeating: 0, count: 1024)
     private var functionLists: [[Int]] = []
     /// Per entry of `functionLists`: the actions' details (`fn → verb`), one per rule.
-    private var functionDetails: [[String]] = []
+    private var functionDetails: [[ShortText]] = []
+    /// Per comm symbol: its `ShortText` (`.none`: not made yet), so that no action makes one from a String.
+    private var commTexts: [ShortText] = []
     /// Event names the table mapped, with counts, for `objects` and coverage reports.
     public private(set) var probedSymbols: Set<String> = []
     public private(set) var returnSymbols: Set<String> = []
@@ -169,6 +171,16 @@ public struct SemanticMapper {
         return (lists.count - 1, aliasIndex)
     }
 
+    @inline(__always) private mutating func commText(_ batch: EventBatch, _ e: Event) -> ShortText {
+        let raw = Int(e.comm.rawValue)
+        if raw < commTexts.count, commTexts[raw] != .none { return commTexts[raw] }
+        if raw >= commTexts.count {
+            commTexts.append(contentsOf: repeatElement(.none, count: max(raw + 1, commTexts.count * 2) - commTexts.count))
+        }
+        commTexts[raw] = ShortText(batch.comm(e))
+        return commTexts[raw]
+    }
+
     /// Appends the actions event `i` of `batch` stands for to `out`.
     public mutating func map(_ batch: EventBatch, _ i: Int, into out: inout [Action]) {
         let e = batch.events[i]
@@ -184,7 +196,8 @@ public struct SemanticMapper {
             // The rule is borrowed from a fixed buffer: read from the `rules` array it was copied, retaining a dozen
             // strings per event.
             let table = ruleTable.base
-            for id in ids where !apply(table + id, batch, e, i, fields, aliasArgs, into: &out) {
+            let comm = commText(batch, e)
+            for id in ids where !apply(table + id, batch, e, i, fields, aliasArgs, comm, into: &out) {
                 let name = batch.name(e)
                 if unreadable.count < 64 || unreadable[name] != nil { unreadable[name, default: 0] += 1 }
             }
@@ -205,7 +218,7 @@ public struct SemanticMapper {
                     if !ids.isEmpty {
                         probedSymbols.insert(fn)
                         functionLists.append(ids)
-                        functionDetails.append(ids.map { fn + " → " + rules[$0].verb.rawValue })
+                        functionDetails.append(ids.map { ShortText(fn + " → " + rules[$0].verb.rawValue) })
                         list = functionLists.count
                     }
                     functionCache[h] = list
@@ -216,9 +229,10 @@ public struct SemanticMapper {
             if list == 0 { return }
             // The details are built once per function name, not per line.
             let details = functionDetails[list - 1]
+            let comm = commText(batch, e)
             for d in details {
                 out.append(Action(verb: .call, object: .task(e.pid), timestamp: e.timestamp, lineNumber: e.lineNumber,
-                                  cpu: e.cpu, pid: e.pid, comm: batch.comm(e), detail: d, eventIndex: i))
+                                  cpu: e.cpu, pid: e.pid, commText: comm, detailText: d, eventIndex: i))
             }
         default:
             return
@@ -259,7 +273,7 @@ public struct SemanticMapper {
 
     /// Appends the rule's action; false when the key field could not be read (the caller counts it as unreadable).
     private func apply(_ rp: UnsafeMutablePointer<SemanticRule>, _ batch: EventBatch, _ e: Event, _ index: Int, _ f: PayloadFields,
-                       _ alias: [String: String], into out: inout [Action]) -> Bool {
+                       _ alias: [String: String], _ comm: ShortText, into out: inout [Action]) -> Bool {
         let id: UInt64
         var pluginState: TaskState?
         if let k = rp.pointee.key {
@@ -272,7 +286,7 @@ public struct SemanticMapper {
                 // A probe line without the argument the table needs (user defined fewer args): keep the call.
                 if e.kind == .kprobe || e.kind == .kretprobe {
                     out.append(Action(verb: .call, object: .task(e.pid), timestamp: e.timestamp,
-                                      lineNumber: e.lineNumber, cpu: e.cpu, pid: e.pid, comm: batch.comm(e),
+                                      lineNumber: e.lineNumber, cpu: e.cpu, pid: e.pid, comm: comm.string,
                                       detail: rp.pointee.verb.rawValue + " (no argument)", eventIndex: index))
                 }
                 return false
@@ -306,21 +320,21 @@ public struct SemanticMapper {
             }
             switch rp.pointee.detail {
             case .none: break
-            case .payload: a.detail = batch.payloadText(e)
+            case .payload: a.detailText = ShortText(decoding: batch.storage.bytes(e.payload))
             case .field(let k):
                 if let range = scan.find(k, in: batch.storage.bytes(e.payload)) {
                     var v = UnsafeRawBufferPointer(rebasing: batch.storage.bytes(e.payload)[range])
                     if v.count >= 2 && v.first == UInt8(ascii: "\"") && v.last == UInt8(ascii: "\"") {
                         v = UnsafeRawBufferPointer(rebasing: v[1..<(v.count - 1)])
                     }
-                    a.detail = String(decoding: v, as: UTF8.self)
+                    a.detailText = ShortText(decoding: v)
                 }
-            case .freeWords(let skip): a.detail = Self.freeWords(batch.storage.bytes(e.payload), skip: skip,
-                                                                 probe: e.kind == .kprobe || e.kind == .kretprobe)
+            case .freeWords(let skip): a.detailText = ShortText(Self.freeWords(batch.storage.bytes(e.payload), skip: skip,
+                                                                 probe: e.kind == .kprobe || e.kind == .kretprobe))
             }
         }
         out.append(Action(verb: rp.pointee.verb, object: object, timestamp: e.timestamp, lineNumber: e.lineNumber, cpu: e.cpu,
-                              pid: e.pid, comm: batch.comm(e), eventIndex: index))
+                              pid: e.pid, commText: comm, eventIndex: index))
         fill(&out[out.count - 1])
         return true
     }
