@@ -275,14 +275,19 @@ struct ConsoleParser {
     }
 
     func extractDescription(_ lines: [String], family: FormatTable.Family) -> Description {
-        let output = lines.joined(separator: "\n") + "\n"
-        // A real NSString: the regex engine reads it directly, where a bridged Swift String is re-read per call.
-        let ns = NSString(string: output)
-        // UTF-16 offset of each line start, to turn a match offset back into lines without re-splitting.
+        // The report as one UTF-16 text (lines joined with "\n", plus a final "\n"), which every title regex searches
+        // in place, and the UTF-16 offset of each line start, to turn a match offset back into lines.
+        var units: [UInt16] = []
+        units.reserveCapacity(lines.reduce(1) { $0 + $1.utf8.count + 1 })
         var starts: [Int] = []
         starts.reserveCapacity(lines.count)
-        var off = 0
-        for l in lines { starts.append(off); off += l.utf16.count + 1 }
+        for l in lines {
+            starts.append(units.count)
+            UTF16Text.append(l, to: &units)
+            units.append(0x0A)
+        }
+        if lines.isEmpty { units.append(0x0A) }
+        let text = UTF16Text(units)
         func linesFrom(_ pos: Int) -> [String] {
             var lo = 0, hi = starts.count - 1
             while lo < hi { let mid = (lo + hi + 1) / 2; if starts[mid] <= pos { lo = mid } else { hi = mid - 1 } }
@@ -296,7 +301,7 @@ struct ConsoleParser {
             out.append("")
             return out
         }
-        var startPos = ns.length
+        var startPos = text.count
         var d = Description()
         var matchedTitle = false
         // Every match of a title regex starts with its literal prefix, so the search can start at the first line
@@ -316,7 +321,6 @@ struct ConsoleParser {
         // A multi-line title regex whose matches start with its literal and that no range bound affects: tried
         // anchored at each occurrence of the literal, in a window (the leftmost match starts at one of them). nil
         // when that cannot decide (a non-ASCII line, a match that may run past the window): then the full search.
-        let str = ns as String
         func literalAnchoredMatch(_ p: Pattern, _ lit: [UInt8], from: Int) -> (start: Int, end: Int, groups: [String?])?? {
             guard lit.count >= 3, p.boundsInsensitive else { return nil }
             var i = 0
@@ -328,7 +332,7 @@ struct ConsoleParser {
                     guard !b.contains(where: { $0 >= 0x80 }) else { return nil }
                     var o = 0
                     while let at = bytesIndex(b, lit, from: o) {
-                        switch p.anchoredMatch(in: ns, str, at: starts[i] + at, window: Self.titleWindow) {
+                        switch p.anchoredMatch(in: text, at: starts[i] + at, window: Self.titleWindow) {
                         case let .match(s, e, g): return .some((s, e, g))
                         case .unsure: return nil
                         case .noMatch: o = at + 1
@@ -342,7 +346,7 @@ struct ConsoleParser {
         for f in family.formats {
             guard let from = firstLineStart(f.titleLiteral), from <= startPos else { continue }
             let found = f.titleLineLocal && f.titleLiteral.count >= 3 ? lineLocalMatch(f)
-                : (literalAnchoredMatch(f.title, f.titleLiteral, from: from) ?? f.title.firstMatch(in: ns, from: from))
+                : (literalAnchoredMatch(f.title, f.titleLiteral, from: from) ?? f.title.firstMatch(in: text, from: from))
             guard var match = found, match.start <= startPos else { continue }
             if match.start == startPos && !d.title.isEmpty { continue }
             if match.start < startPos {
@@ -351,7 +355,7 @@ struct ConsoleParser {
             }
             matchedTitle = true
             if let r = f.report {
-                guard let m2 = r.firstMatch(in: ns) else { continue }
+                guard let m2 = r.firstMatch(in: text) else { continue }
                 match = m2
             }
             let argPrefix: [String] = match.groups.map { $0 ?? "" }
@@ -391,10 +395,10 @@ struct ConsoleParser {
         }
         if d.title.isEmpty {
             if matchedTitle { d.corrupted = "matched title but not report regexp" }
-            let r = ns.range(of: family.header)
-            if r.location != NSNotFound {
-                let rest = ns.substring(from: r.location)
-                d.title = String(rest.prefix(while: { $0 != "\n" }))
+            if let at = text.firstIndex(of: Array(family.header.utf16)) {
+                var end = at
+                while end < text.count && text.units[end] != 0x0A { end += 1 }
+                d.title = text.substring(at..<end)
             }
         }
         if d.corrupted == nil, let f = d.format, f.corrupted {
@@ -613,7 +617,7 @@ struct ConsoleParser {
         (#"CPU#[0-9]+"#, "CPU"),
         (#"(\W)(\d+)(\W|$)"#, "$1NUM$3"),
         (#"(\d+){7,}"#, "NUM"),
-    ].map { (try! Pattern($0.0), $0.1) }
+    ].map { (try! Pattern($0.0, replacing: true), $0.1) }
 
     /// For each replacement, a byte test every string it can match passes (a literal it needs, the digits or hex
     /// run its classes need; `\d`/`\w` also match non-ASCII, so any non-ASCII byte passes): a string failing it is

@@ -211,8 +211,11 @@ struct FormatTable: Sendable {
     }
 
     static func isLineLocal(_ re: String) -> Bool {
-        for bad in ["\\n", "\\s", "\\S", "[^", "\\W", "\\D", "^", "$", "(?"] where re.contains(bad) {
-            if bad == "(?" && !re.contains("(?s") && !re.contains("(?m") { continue }
+        // Byte searches: Foundation's `String.contains` costs ~10k instructions a call, ~3 500 calls at start-up.
+        let b = Array(re.utf8)
+        func has(_ s: String) -> Bool { bytesContain(b, Array(s.utf8)) }
+        for bad in ["\\n", "\\s", "\\S", "[^", "\\W", "\\D", "^", "$", "(?"] where has(bad) {
+            if bad == "(?" && !has("(?s") && !has("(?m") { continue }
             return false
         }
         return true
