@@ -328,7 +328,14 @@ func bytesContain(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
 func bytesIndex(_ hay: [UInt8], _ needle: [UInt8], from: Int = 0) -> Int? {
     let n = needle.count, h = hay.count
     if n == 0 { return from }
-    if n > h { return nil }
+    if n > h || from > h - n { return nil }
+    #if canImport(Glibc)
+    return hay.withUnsafeBytes { hb in
+        needle.withUnsafeBytes { nb in
+            fastIndex(hb.baseAddress! + from, h - from, nb.baseAddress!, n).map { $0 + from }
+        }
+    }
+    #else
     var i = from
     while i <= h - n {
         if hay[i] == needle[0] {
@@ -339,6 +346,7 @@ func bytesIndex(_ hay: [UInt8], _ needle: [UInt8], from: Int = 0) -> Int? {
         i += 1
     }
     return nil
+    #endif
 }
 
 /// Substring test on a String's UTF-8 storage without allocating (native Swift strings are contiguous).
@@ -375,18 +383,25 @@ import Glibc
 /// memchr for the first byte, memcmp for the rest: libc's vectorised scans instead of a byte loop.
 @inline(__always)
 func fastFind(_ hay: UnsafeRawPointer, _ h: Int, _ needle: UnsafeRawPointer, _ n: Int) -> Bool {
+    fastIndex(hay, h, needle, n) != nil
+}
+
+/// The offset of the first occurrence of the needle (n >= 1) in the h bytes at hay.
+@inline(__always)
+func fastIndex(_ hay: UnsafeRawPointer, _ h: Int, _ needle: UnsafeRawPointer, _ n: Int) -> Int? {
+    guard n <= h else { return nil }
     let first = Int32(needle.load(as: UInt8.self))
     let second = n > 1 ? needle.load(fromByteOffset: 1, as: UInt8.self) : 0
     var i = 0
     let last = h - n
     while i <= last {
-        guard let p = memchr(hay + i, first, last - i + 1) else { return false }
+        guard let p = memchr(hay + i, first, last - i + 1) else { return nil }
         let at = hay.distance(to: UnsafeRawPointer(p))
         if n == 1 || (hay.load(fromByteOffset: at + 1, as: UInt8.self) == second && memcmp(hay + at, needle, n) == 0) {
-            return true
+            return at
         }
         i = at + 1
     }
-    return false
+    return nil
 }
 #endif
