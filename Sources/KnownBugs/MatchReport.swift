@@ -107,17 +107,34 @@ public enum MatchReportRenderer {
         for s in stacks.prefix(6) {
             o += "    \(s.label):\n"
             let shown = s.frames.prefix(maxFramesShown)
+            // Appended piece by piece to the output (no per-line temporary strings).
             for f in shown {
-                var line = "      "
-                line += f.reliable ? "  " : "? "
-                line += f.function
+                o += f.reliable ? "        " : "      ? "
+                o += f.function
                 if let off = f.offset {
-                    line += r.source == "crash-bt" ? "+\(off)" : "+0x\(String(off, radix: 16))"
-                    if let sz = f.size { line += "/0x\(String(sz, radix: 16))" }
+                    if r.source == "crash-bt" {
+                        o += "+"
+                        o += String(off)
+                    } else {
+                        o += "+0x"
+                        o += String(off, radix: 16)
+                    }
+                    if let sz = f.size {
+                        o += "/0x"
+                        o += String(sz, radix: 16)
+                    }
                 }
-                if let m = f.module { line += " [\(m)]" }
-                if let c = generic.category(of: f.function) { line += "   (generic: \(c))" }
-                o += line + "\n"
+                if let m = f.module {
+                    o += " ["
+                    o += m
+                    o += "]"
+                }
+                if let c = generic.category(of: f.function) {
+                    o += "   (generic: "
+                    o += c
+                    o += ")"
+                }
+                o += "\n"
             }
             if s.frames.count > shown.count { o += "        ... \(s.frames.count - shown.count) more\n" }
         }
