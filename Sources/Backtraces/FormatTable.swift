@@ -44,9 +44,8 @@ struct FormatTable: Sendable {
             var lits: [[UInt8]] = []
             var res: [String] = []
             var pre: [String] = [], suf: [String] = [], ex: Set<String> = []
-            func plain(_ s: Substring) -> Bool {
-                s.unicodeScalars.allSatisfy { !"\\.^$|?*+()[]{}".unicodeScalars.contains($0) }
-            }
+            // No regex syntax character (all ASCII, so a byte test gives the scalar test's answer).
+            func plain(_ s: Substring) -> Bool { !s.utf8.contains { FormatTable.regexSyntax[Int($0)] } }
             for p in patterns {
                 var core = Substring(p)
                 let a = core.hasPrefix("^"), z = core.hasSuffix("$")
@@ -92,6 +91,13 @@ struct FormatTable: Sendable {
             return v
         }
     }
+
+    /// The bytes that make a skip pattern a regex rather than a literal.
+    private static let regexSyntax: [Bool] = {
+        var t = [Bool](repeating: false, count: 256)
+        for c in "\\.^$|?*+()[]{}".utf8 { t[Int(c)] = true }
+        return t
+    }()
 
     struct Format: Sendable {
         var title: Pattern
