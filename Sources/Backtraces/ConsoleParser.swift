@@ -176,8 +176,10 @@ struct ConsoleParser {
                 let n0 = k
                 while k < n && b[k] >= 0x30 && b[k] <= 0x39 { k += 1 }
                 if k > n0 && k < n && b[k] == 0x5D && k + 1 < n && b[k + 1] == 0x20 {
-                    let ctx = "[" + String(UnicodeScalar(kind)) + String(decoding: b[n0..<k], as: UTF8.self) + "]"
-                    return (ctx, k + 2)
+                    var ctx: [UInt8] = [0x5B, kind]
+                    ctx.append(contentsOf: b[n0..<k])
+                    ctx.append(0x5D)
+                    return (String(decoding: ctx, as: UTF8.self), k + 2)
                 }
             }
         }

@@ -124,7 +124,7 @@ enum InputNormalizer {
             if t.count >= 2, t.last == 0x3D, t[t.index(before: t.endIndex) - 1].isHexDigit,
                next.count <= 16, next.allSatisfy(\.isHexDigit) {
                 joined = Array(b[..<(b.lastIndex(of: 0x3D)!)]) + Array(next)
-            } else if t.count > 3, Array(t.suffix(3)) == [0x20, 0x61, 0x74], isCrashFrameStart(t),
+            } else if t.count > 3, t.suffix(3).elementsEqual([0x20, 0x61, 0x74]), isCrashFrameStart(t),
                       next.prefix(while: \.isHexDigit).count >= 8 {
                 joined = Array(t) + [0x20] + Array(next)
             } else if next.first == 0x5B, next.last == 0x5D, next.count < 40, !next.contains(0x20), isCrashFrameStart(t),

@@ -386,21 +386,21 @@ func fastFind(_ hay: UnsafeRawPointer, _ h: Int, _ needle: UnsafeRawPointer, _ n
     fastIndex(hay, h, needle, n) != nil
 }
 
-/// The offset of the first occurrence of the needle (n >= 1) in the h bytes at hay.
+/// The offset of the first occurrence of the needle (n >= 1) in the h bytes at hay. memchr looks for the needle's
+/// first byte that is not a space (a leading space would stop it at every word); occurrences come in order.
 @inline(__always)
 func fastIndex(_ hay: UnsafeRawPointer, _ h: Int, _ needle: UnsafeRawPointer, _ n: Int) -> Int? {
     guard n <= h else { return nil }
-    let first = Int32(needle.load(as: UInt8.self))
-    let second = n > 1 ? needle.load(fromByteOffset: 1, as: UInt8.self) : 0
-    var i = 0
+    var k = 0
+    while k < n - 1 && needle.load(fromByteOffset: k, as: UInt8.self) == 0x20 { k += 1 }
+    let anchor = Int32(needle.load(fromByteOffset: k, as: UInt8.self))
+    var at = 0  // candidate start
     let last = h - n
-    while i <= last {
-        guard let p = memchr(hay + i, first, last - i + 1) else { return nil }
-        let at = hay.distance(to: UnsafeRawPointer(p))
-        if n == 1 || (hay.load(fromByteOffset: at + 1, as: UInt8.self) == second && memcmp(hay + at, needle, n) == 0) {
-            return at
-        }
-        i = at + 1
+    while at <= last {
+        guard let p = memchr(hay + at + k, anchor, last - at + 1) else { return nil }
+        let start = hay.distance(to: UnsafeRawPointer(p)) - k
+        if memcmp(hay + start, needle, n) == 0 { return start }
+        at = start + 1
     }
     return nil
 }

@@ -77,12 +77,15 @@ enum ReportBuilder {
                 }
                 if e != "chain" { continue }
             }
-            if line.hasSuffix("is trying to acquire lock:") || line.hasSuffix("is trying to acquire:") {
+            // First and last byte: each prefix/suffix test below runs only when that byte allows it (a String
+            // hasPrefix costs ~100 instructions, and most lines reaching here are register dumps and prose).
+            let f0 = line.utf8.first ?? 0, l0 = line.utf8.last ?? 0
+            if l0 == 0x3A && (line.hasSuffix("is trying to acquire lock:") || line.hasSuffix("is trying to acquire:")) {
                 expect = "acquire"; close(); continue
             }
-            if line.hasPrefix("but task is already holding lock:") { expect = "held"; close(); continue }
-            if line.hasPrefix("Chain exists of:") { expect = "chain"; close(); continue }
-            if line.hasPrefix("-> #"), let (idx, cls) = parseLink(line) {
+            if f0 == 0x62 && line.hasPrefix("but task is already holding lock:") { expect = "held"; close(); continue }
+            if f0 == 0x43 && line.hasPrefix("Chain exists of:") { expect = "chain"; close(); continue }
+            if f0 == 0x2D && line.hasPrefix("-> #"), let (idx, cls) = parseLink(line) {
                 close()
                 pendingLinkIndex = idx
                 pendingLinkClass = cls
@@ -90,8 +93,8 @@ enum ReportBuilder {
                 s.lastStructuredLine = src
                 continue
             }
-            let mayStart = line.hasSuffix(":") || line.hasPrefix("Allocated by") || line.hasPrefix("Freed by")
-                || line.hasPrefix("Second to last")
+            let mayStart = (l0 == 0x3A && line.hasSuffix(":")) || (f0 == 0x41 && line.hasPrefix("Allocated by"))
+                || (f0 == 0x46 && line.hasPrefix("Freed by")) || (f0 == 0x53 && line.hasPrefix("Second to last"))
             if mayStart, let start = stackStarts.first(where: { line.hasPrefix($0) || line.hasSuffix($0) }) {
                 close()
                 stackKind = .task
@@ -107,17 +110,19 @@ enum ReportBuilder {
                 s.lastStructuredLine = src
                 continue
             }
-            switch line {
-            case "<IRQ>": stackKind = .irq; continue
-            case "</IRQ>", "<EOI>", "<TASK>", "</TASK>", "</NMI>", "<<EOE>>": stackKind = .task; continue
-            case "<NMI>": stackKind = .nmi; continue
-            case "<SOFTIRQ>": stackKind = .softirq; continue
-            case "...", "": continue
-            default: break
+            if f0 == 0x3C || f0 == 0x2E || f0 == 0 {  // the markers below start with '<' or '.', or are empty
+                switch line {
+                case "<IRQ>": stackKind = .irq; continue
+                case "</IRQ>", "<EOI>", "<TASK>", "</TASK>", "</NMI>", "<<EOE>>": stackKind = .task; continue
+                case "<NMI>": stackKind = .nmi; continue
+                case "<SOFTIRQ>": stackKind = .softirq; continue
+                case "...", "": continue
+                default: break
+                }
             }
-            if line.hasPrefix("---[ end trace") { close(); s.lastStructuredLine = src; continue }
+            if f0 == 0x2D && line.hasPrefix("---[ end trace") { close(); s.lastStructuredLine = src; continue }
             parseTask(line, into: &s)
-            if s.blockedOn == nil, line.hasPrefix("INFO: task "), let r = line.range(of: " is blocked on ") {
+            if s.blockedOn == nil, f0 == 0x49, line.hasPrefix("INFO: task "), let r = line.range(of: " is blocked on ") {
                 s.blockedOn = String(line[r.upperBound...]).trimmingCharacters(in: ".")
             }
             if parseRegisters(line, into: &s.registers) { s.lastStructuredLine = src; continue }
@@ -185,7 +190,8 @@ enum ReportBuilder {
 
     /// `CPU: 0 PID: 65517 Comm: holetest Not tainted 5.15.0-rc1-build2+ #292`, hung-task headers.
     static func parseTask(_ line: String, into s: inout Structure) {
-        if line.hasPrefix("CPU:") || utf8Contains(line, pidTag) && utf8Contains(line, commTag) {
+        let f0 = line.utf8.first ?? 0  // gates the prefix tests, as in `build`
+        if (f0 == 0x43 && line.hasPrefix("CPU:")) || utf8Contains(line, pidTag) && utf8Contains(line, commTag) {
             var t = s.task ?? TaskInfo()
             let toks = spaceSplit(line)
             for (i, tok) in toks.enumerated() where i + 1 < toks.count {
@@ -198,14 +204,14 @@ enum ReportBuilder {
             }
             s.task = t
             if s.release == nil { s.release = release(in: toks) }
-        } else if s.task == nil, line.hasPrefix("INFO: task ") {
+        } else if s.task == nil, f0 == 0x49, line.hasPrefix("INFO: task ") {
             // INFO: task zsh:29360 blocked for more than 120 seconds.  (comm may contain ':' and spaces are rare)
             let token = line.dropFirst(11).prefix(while: { $0 != " " })
             if let colon = token.lastIndex(of: ":") {
                 s.task = TaskInfo(comm: String(token[..<colon]), pid: Int(token[token.index(after: colon)...]),
                                   cpu: nil, taskAddress: nil)
             }
-        } else if line.hasPrefix("Pid: "), let comma = line.firstIndex(of: ",") {
+        } else if f0 == 0x50, line.hasPrefix("Pid: "), let comma = line.firstIndex(of: ",") {
             // 2.6-era "Pid: 1873, comm: kslowd002 Not tainted 2.6.32-358.el6.x86_64 #1"
             var t = s.task ?? TaskInfo()
             t.pid = t.pid ?? Int(line[line.index(line.startIndex, offsetBy: 5)..<comma])
@@ -213,13 +219,13 @@ enum ReportBuilder {
             if let c = toks.firstIndex(of: "comm:"), c + 1 < toks.count { t.comm = t.comm ?? String(toks[c + 1]) }
             s.task = t
             if s.release == nil { s.release = release(in: toks) }
-        } else if line.hasPrefix("Process "), let open = line.range(of: " (pid: ") {
+        } else if f0 == 0x50, line.hasPrefix("Process "), let open = line.range(of: " (pid: ") {
             // 2.6-era "Process kslowd002 (pid: 1873, threadinfo ..., task ...)"
             var t = s.task ?? TaskInfo()
             t.comm = t.comm ?? String(line[line.index(line.startIndex, offsetBy: 8)..<open.lowerBound])
             t.pid = t.pid ?? Int(line[open.upperBound...].prefix(while: \.isNumber))
             s.task = t
-        } else if s.release == nil && (utf8Contains(line, notTainted) || line.hasPrefix("Tainted:")) {
+        } else if s.release == nil && (utf8Contains(line, notTainted) || (f0 == 0x54 && line.hasPrefix("Tainted:"))) {
             s.release = release(in: spaceSplit(line))
         }
     }
