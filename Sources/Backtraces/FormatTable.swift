@@ -76,12 +76,12 @@ struct FormatTable: Sendable {
             return prefixes.contains(where: name.hasPrefix)
         }
 
+        /// Memoised per list, base list included (one memo lookup for a name seen before, not one per list).
         func matches(_ name: String) -> Bool {
-            if let base, base.matches(name) { return true }
             lock.lock()
             if let v = memo[name] { lock.unlock(); return v }
             lock.unlock()
-            let v = exact.contains(name) || hasListedPrefix(name)
+            let v = (base?.matches(name) ?? false) || exact.contains(name) || hasListedPrefix(name)
                 || suffixes.contains(where: name.hasSuffix) || literals.contains { utf8Contains(name, $0) }
                 || (regex?.matches(name) ?? false)
             lock.lock()

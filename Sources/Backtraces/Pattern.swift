@@ -93,6 +93,9 @@ final class Pattern: @unchecked Sendable {
         return true
     }
 
+    /// Compiles the regex now (normally that happens on first use); throws when it is invalid.
+    func compile() throws { try engine.compile() }
+
     enum WindowResult { case match(start: Int, end: Int, groups: [String?]), noMatch, unsure }
 
     /// A match starting exactly at `pos`, the engine seeing `[pos, pos + window)` only. Exact when the engine did
@@ -168,9 +171,12 @@ extension Pattern {
         }
 
         private let lock = NSLock()
-        private var idle: [OpaquePointer]
-        private let proto: OpaquePointer
-        private let groupCount: Int
+        private var idle: [OpaquePointer] = []
+        /// Compiled on first use: of the ~480 regexes in the table, a typical input runs a small part (the corpus
+        /// benchmark about half), and compiling costs ~70k instructions each. `compile()` forces it (the tests do).
+        private var proto: OpaquePointer?
+        private var groupCount = 0
+        private let pattern: [UInt16]
         /// ICU refuses a NULL text; an empty search gets this.
         nonisolated(unsafe) private static let empty: UnsafeMutablePointer<UInt16> = {
             let p = UnsafeMutablePointer<UInt16>.allocate(capacity: 1)
@@ -179,27 +185,40 @@ extension Pattern {
         }()
 
         init(_ pattern: String) throws {
-            let p = Array(pattern.utf16)
-            var err = U_ZERO_ERROR
-            var pe = UParseError()
-            guard let re = swift_uregex_open(p, Int32(p.count), 0, &pe, &err), err.rawValue <= U_ZERO_ERROR.rawValue else {
-                throw PatternError(pattern: pattern)
-            }
-            proto = re
-            idle = []
-            groupCount = Int(swift_uregex_groupCount(re, &err))
+            self.pattern = Array(pattern.utf16)
         }
 
         deinit {
             for m in idle { swift_uregex_close(m) }
-            swift_uregex_close(proto)
+            if let proto { swift_uregex_close(proto) }
+        }
+
+        /// Compiles the pattern if that has not happened yet; throws when ICU refuses it.
+        func compile() throws {
+            lock.lock()
+            defer { lock.unlock() }
+            try compileLocked()
+        }
+
+        private func compileLocked() throws {
+            guard proto == nil else { return }
+            var err = U_ZERO_ERROR
+            var pe = UParseError()
+            guard let re = swift_uregex_open(pattern, Int32(pattern.count), 0, &pe, &err),
+                  err.rawValue <= U_ZERO_ERROR.rawValue else {
+                throw PatternError(pattern: String(decoding: pattern, as: UTF16.self))
+            }
+            proto = re
+            groupCount = Int(swift_uregex_groupCount(re, &err))
         }
 
         private func checkout() -> OpaquePointer {
             lock.lock()
-            let m = idle.popLast()
-            lock.unlock()
-            if let m { return m }
+            defer { lock.unlock() }
+            if let m = idle.popLast() { return m }
+            do { try compileLocked() } catch {
+                fatalError("Backtraces: \(error) (the bundled tables are checked by FormatTableTests)")
+            }
             var err = U_ZERO_ERROR
             guard let c = swift_uregex_clone(proto, &err), err.rawValue <= U_ZERO_ERROR.rawValue else {
                 fatalError("ICU could not clone a compiled regex (out of memory?)")
@@ -268,6 +287,7 @@ extension Pattern {
         }
         private let re: NSRegularExpression
         init(_ pattern: String) throws { re = try NSRegularExpression(pattern: pattern, options: []) }
+        func compile() throws {}
 
         private func run(_ buf: UnsafeBufferPointer<UInt16>, _ from: Int, _ to: Int,
                          _ options: NSRegularExpression.MatchingOptions) -> (Match?, Bool) {
