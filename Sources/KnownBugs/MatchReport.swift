@@ -288,6 +288,12 @@ struct MatchJSONWriter {
 
     init() { out.reserveCapacity(1 << 16) }
 
+    /// A writer for a fragment nested `depth` levels deep (a report inside the `reports` array).
+    private init(depth: Int) {
+        self.depth = depth
+        out.reserveCapacity(1 << 12)
+    }
+
     // MARK: layout
 
     private mutating func indent(_ n: Int) { for _ in 0..<(2 * n) { out.append(0x20) } }
@@ -412,7 +418,18 @@ struct MatchJSONWriter {
         key("lines"); int(a.extraction.lineCount)
         key("reports")
         open(0x5B)
-        for (i, r) in a.extraction.reports.enumerated() { element(); report(a, i, r, g) }
+        // Each report's object depends on that report only: written in parallel at its nesting depth, joined in
+        // order (the same bytes as writing them one after the other).
+        let d = depth
+        let chunks = Parallel.map(Array(a.extraction.reports.indices)) { i -> [UInt8] in
+            var w = MatchJSONWriter(depth: d)
+            w.report(a, i, a.extraction.reports[i], g)
+            return w.out
+        }
+        for c in chunks {
+            element()
+            out.append(contentsOf: c)
+        }
         close(0x5D)
         key("schema"); string("ksleuth.match/1")
         key("threshold"); double(a.threshold)

@@ -76,6 +76,7 @@ final class FormatTableTests: XCTestCase {
         }
         XCTAssertGreaterThan(all.count, 300)
         for p in all { XCTAssertNoThrow(try p.compile(), p.source) }
+        XCTAssertThrowsError(try Pattern("(unclosed").compile(), "compile() reports an invalid regex")
     }
 
     /// The literal gates must never reject a line the regex would accept.
