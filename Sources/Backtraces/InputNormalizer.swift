@@ -67,19 +67,24 @@ enum InputNormalizer {
         }
         var raw: [([UInt8], (String, Int)?)] = []
         raw.reserveCapacity(normalized.count)
-        var lastPrefix: [UInt8] = []
+        // The last line with a printk prefix, and where its prefix ends (the prefix is copied only when a
+        // continuation line needs it: this loop runs on one core).
+        var prefixLine: [UInt8]?
+        var prefixLineEnd = 0
         for (line, ctx, prefixEnd) in normalized {
             // A continuation line (printk text block, journal multi-line message): no timestamp of its own, indented.
             // It belongs to the previous line's context, so it gets that line's prefix.
             if !ctx.isEmpty {
-                lastPrefix = Array(line[..<prefixEnd])
-                if lastPrefix.last != 0x20 { lastPrefix.append(0x20) }
-            } else if !lastPrefix.isEmpty, line.count > 8, line.prefix(8).allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+                prefixLine = line
+                prefixLineEnd = prefixEnd
+            } else if let p = prefixLine, line.count > 8, line.prefix(8).allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+                var prefix = Array(p[..<prefixLineEnd])
+                if prefix.last != 0x20 { prefix.append(0x20) }
                 let body = line.drop(while: { $0 == 0x20 || $0 == 0x09 })
-                raw.append((lastPrefix + Array(body), nil))  // a new prefix: its context is computed again
+                raw.append((prefix + Array(body), nil))  // a new prefix: its context is computed again
                 continue
             } else if !line.isEmpty {
-                lastPrefix = []
+                prefixLine = nil
             }
             raw.append((line, (ctx, prefixEnd)))
         }
