@@ -53,9 +53,11 @@ let package = Package(
         ),
         // Crash text -> reports (kind, title, frames, lock chain, registers), no dependencies.
         // The report-format table is data (Resources/linux-oopses.json), the project's own.
+        // On Linux the report regexes run on the toolchain's ICU directly (see Pattern.swift), so it is linked.
         .target(
             name: "Backtraces",
-            resources: [.process("Resources")]
+            resources: [.process("Resources")],
+            linkerSettings: [.linkedLibrary("_FoundationICU", .when(platforms: [.linux]))]
         ),
         // The known-bug database (a bundled YAML resource plus user files) and the matcher.
         .target(

@@ -6,6 +6,25 @@ import Foundation
 /// and mail quoting removed), so the printk timestamp and caller id are the only prefixes left.
 struct ConsoleParser {
     let table: FormatTable
+    /// Finds the family headers (bits 0..<families) and the marker strings (the bits above) in one pass per line.
+    private let scanner: HeaderScanner
+    private let familyCount: Int
+
+    init(table: FormatTable) {
+        self.table = table
+        self.familyCount = table.families.count
+        self.scanner = HeaderScanner(table.families.map(\.headerBytes) + Self.markerStrings)
+    }
+
+    /// The fixed substrings the report scans test on every line, found once per line with the family headers
+    /// (`InputLine.markers`, bit k = `markerStrings[k]`), instead of one substring search each time they are asked.
+    static let markerStrings: [[UInt8]] = reportStartIgnores + infoMessagesWithStack
+        + [disablingLockDebug, sendingNMI, panicNotSyncing, circularLockdep, replay]
+    private static let ignoreBits: UInt64 = (1 << UInt64(reportStartIgnores.count)) - 1
+    private static let infoBits: UInt64 = ((1 << UInt64(infoMessagesWithStack.count)) - 1) << UInt64(reportStartIgnores.count)
+    private static func bit(_ k: Int) -> UInt64 { 1 << UInt64(reportStartIgnores.count + infoMessagesWithStack.count + k) }
+    private static let disablingLockDebugBit = bit(0), sendingNMIBit = bit(1), panicNotSyncingBit = bit(2),
+                       circularLockdepBit = bit(3), replayBit = bit(4)
 
     struct Result {
         var title: String
@@ -40,20 +59,27 @@ struct ConsoleParser {
 
     // MARK: locating reports
 
-    func matchFamily(_ line: InputLine) -> Int? {
-        // Most headers contain ':'; a line without one (most frame lines) only needs the few that do not.
-        let hasColon = line.bytes.contains(0x3A)
-        for (i, fam) in table.families.enumerated()
-        where (hasColon || !fam.headerHasColon) && bytesContain(line.bytes, fam.headerBytes) {
-            if !fam.suppressions.isEmpty && fam.suppressions.contains(where: { $0.matches(line.text) }) { continue }
-            return i
+    /// The first family (in table order) whose header the line contains and whose suppressions do not veto it, and
+    /// the line's markers (see `markerStrings`).
+    func familyAndMarkers(_ line: InputLine) -> (Int?, UInt64) {
+        let all = scanner.contained(in: line.bytes)
+        let markers = all >> UInt64(familyCount)
+        var found = familyCount == 64 ? all : all & ((1 << UInt64(familyCount)) - 1)
+        while found != 0 {
+            let i = found.trailingZeroBitCount
+            found &= found - 1
+            let sup = table.families[i].suppressions
+            if !sup.isEmpty && sup.contains(where: { $0.matches(line.text) }) { continue }
+            return (i, markers)
         }
-        return nil
+        return (nil, markers)
     }
 
     /// Marks each line with the report family its header belongs to: one pass, read by every later scan.
     func annotate(_ lines: inout [InputLine]) {
-        for i in lines.indices where !lines[i].bytes.isEmpty { lines[i].family = matchFamily(lines[i]) }
+        for i in lines.indices where !lines[i].bytes.isEmpty {
+            (lines[i].family, lines[i].markers) = familyAndMarkers(lines[i])
+        }
     }
 
     /// `annotate`, with the lines shared out between the cores (the family of a line depends on that line only).
@@ -63,17 +89,19 @@ struct ConsoleParser {
         if pieces == 1 { annotate(&lines); return }
         let size = (n + pieces - 1) / pieces
         let frozen = lines
-        let families = Parallel.map(Array(0..<pieces), minimum: 2) { p -> [Int?] in
+        let families = Parallel.map(Array(0..<pieces), minimum: 2) { p -> [(Int?, UInt64)] in
             let lo = p * size, hi = min(n, lo + size)
             guard lo < hi else { return [] }
-            return (lo..<hi).map { frozen[$0].bytes.isEmpty ? nil : matchFamily(frozen[$0]) }
+            return (lo..<hi).map {
+                frozen[$0].bytes.isEmpty ? (nil, 0) : familyAndMarkers(frozen[$0])
+            }
         }
         var i = 0
-        for piece in families { for f in piece { lines[i].family = f; i += 1 } }
+        for piece in families { for (f, m) in piece { lines[i].family = f; lines[i].markers = m; i += 1 } }
     }
 
     private func truncatedByReplay(_ lines: [InputLine], _ i: Int) -> Bool {
-        i + 1 < lines.count && bytesContain(lines[i + 1].bytes, Self.replay)
+        i + 1 < lines.count && lines[i + 1].markers & Self.replayBit != 0
     }
 
     func findFirstOops(_ lines: [InputLine], from: Int) -> (family: Int, line: Int)? {
@@ -95,10 +123,10 @@ struct ConsoleParser {
             var next: Int?
             var i = start + 1
             while i < lines.count {
-                let b = lines[i].bytes
+                let m = lines[i].markers
                 if lines[i].family != nil && !truncatedByReplay(lines, i) {
-                    if !Self.reportStartIgnores.contains(where: { bytesContain(b, $0) }) { next = i; break }
-                } else if lines[i].family == nil && Self.infoMessagesWithStack.contains(where: { bytesContain(b, $0) }) {
+                    if m & Self.ignoreBits == 0 { next = i; break }
+                } else if lines[i].family == nil && m & Self.infoBits != 0 {
                     next = i
                     break
                 }
@@ -117,10 +145,10 @@ struct ConsoleParser {
         let n = b.count
         // optional "** N printk messages dropped ** "
         if n > 3 && b[0] == 0x2A && b[1] == 0x2A && b[2] == 0x20 {
-            if let e = bytesIndex(b, Array(" printk messages dropped ** ".utf8)) { i = e + 28 }
+            if let e = bytesIndex(b, printkDropped) { i = e + 28 }
         }
         // optional ".* login: "
-        if let l = bytesIndex(b, Array(" login: ".utf8), from: i) { i = l + 8 }
+        if let l = bytesIndex(b, loginTag, from: i) { i = l + 8 }
         // optional "<N>"
         if i < n && b[i] == 0x3C {
             var j = i + 1
@@ -148,8 +176,10 @@ struct ConsoleParser {
                 let n0 = k
                 while k < n && b[k] >= 0x30 && b[k] <= 0x39 { k += 1 }
                 if k > n0 && k < n && b[k] == 0x5D && k + 1 < n && b[k + 1] == 0x20 {
-                    let ctx = "[" + String(UnicodeScalar(kind)) + String(decoding: b[n0..<k], as: UTF8.self) + "]"
-                    return (ctx, k + 2)
+                    var ctx: [UInt8] = [0x5B, kind]
+                    ctx.append(contentsOf: b[n0..<k])
+                    ctx.append(0x5D)
+                    return (String(decoding: ctx, as: UTF8.self), k + 2)
                 }
             }
         }
@@ -159,23 +189,40 @@ struct ConsoleParser {
         return (contextConsole, j + 1)
     }
 
+    private static let printkDropped = Array(" printk messages dropped ** ".utf8)
+    private static let loginTag = Array(" login: ".utf8)
+    private static let bracketSpace: [UInt8] = [0x5D, 0x20]
+    private static let questionMark: [UInt8] = [0x20, 0x3F, 0x20]
+    private static let unreliable = Array(" (unreliable)".utf8)
+
     /// syzkaller's stripLinePrefix: cut the timestamp/caller prefix; `? ` frames (x86) and `(unreliable)` (ppc)
-    /// become questionable lines that the report body leaves out.
+    /// become questionable lines that the report body leaves out. Searches the line in place (no copies).
     static func stripPrefix(_ b: [UInt8], prefixEnd: Int) -> (String, Bool) {
         // Go: cut at the first "] " (the prefix end computed by extractContext is the same place in practice).
         var cut = prefixEnd
-        if let p = bytesIndex(b, [0x5D, 0x20]) { cut = p + 2 }
-        let rest = Array(b[min(cut, b.count)...])
-        if !bytesContain(rest, eoi) {
-            if let q = bytesIndex(rest, [0x20, 0x3F, 0x20]) {
-                return (String(decoding: rest[(q + 2)...], as: UTF8.self), true)
+        if let p = bytesIndex(b, bracketSpace) { cut = p + 2 }
+        let lo = min(cut, b.count)
+        return b.withUnsafeBufferPointer { whole -> (String, Bool) in
+            let rest = UnsafeBufferPointer(rebasing: whole[lo...])
+            func index(_ needle: [UInt8]) -> Int? {
+                guard needle.count <= rest.count, let base = rest.baseAddress else { return nil }
+                #if canImport(Glibc)
+                return needle.withUnsafeBytes { fastIndex(UnsafeRawPointer(base), rest.count, $0.baseAddress!, needle.count) }
+                #else
+                return bytesIndex(Array(rest), needle)
+                #endif
             }
-            let unreliable = Array(" (unreliable)".utf8)
-            if rest.count >= unreliable.count && Array(rest[(rest.count - unreliable.count)...]) == unreliable {
-                return (String(decoding: rest[..<(rest.count - unreliable.count)], as: UTF8.self), true)
+            if index(eoi) == nil {
+                if let q = index(questionMark) {
+                    return (String(decoding: UnsafeBufferPointer(rebasing: rest[(q + 2)...]), as: UTF8.self), true)
+                }
+                let u = unreliable.count
+                if rest.count >= u && rest[(rest.count - u)...].elementsEqual(unreliable) {
+                    return (String(decoding: UnsafeBufferPointer(rebasing: rest[..<(rest.count - u)]), as: UTF8.self), true)
+                }
             }
+            return (String(decoding: rest, as: UTF8.self), false)
         }
-        return (String(decoding: rest, as: UTF8.self), false)
     }
 
     private static func isTaskContext(_ c: String) -> Bool { c.hasPrefix("[T") }
@@ -210,8 +257,8 @@ struct ConsoleParser {
             if !isOopsLine && secondReport == nil {
                 let matched = lines[i].family != nil && !truncatedByReplay(lines, i)
                 if matched {
-                    if !Self.reportStartIgnores.contains(where: { bytesContain(lines[i].bytes, $0) }) { secondReport = i }
-                } else if Self.infoMessagesWithStack.contains(where: { bytesContain(lines[i].bytes, $0) }) {
+                    if lines[i].markers & Self.ignoreBits == 0 { secondReport = i }
+                } else if lines[i].markers & Self.infoBits != 0 {
                     secondReport = i
                 }
             }
@@ -225,11 +272,12 @@ struct ConsoleParser {
             }
             textLines += 1
             var skipLine = skipText
-            if bytesContain(lines[cur].bytes, Self.disablingLockDebug) {
+            let marks = lines[cur].markers
+            if marks & Self.disablingLockDebugBit != 0 {
                 skipLine = true
-            } else if bytesContain(lines[cur].bytes, Self.sendingNMI) {
+            } else if marks & Self.sendingNMIBit != 0 {
                 cpuTraceback = true
-            } else if (bytesContain(lines[cur].bytes, Self.panicNotSyncing) || bytesContain(lines[cur].bytes, Self.circularLockdep))
+            } else if marks & (Self.panicNotSyncingBit | Self.circularLockdepBit) != 0
                         && textLines > minLines {
                 skipText = true
                 skipLine = true
@@ -275,14 +323,19 @@ struct ConsoleParser {
     }
 
     func extractDescription(_ lines: [String], family: FormatTable.Family) -> Description {
-        let output = lines.joined(separator: "\n") + "\n"
-        // A real NSString: the regex engine reads it directly, where a bridged Swift String is re-read per call.
-        let ns = NSString(string: output)
-        // UTF-16 offset of each line start, to turn a match offset back into lines without re-splitting.
+        // The report as one UTF-16 text (lines joined with "\n", plus a final "\n"), which every title regex searches
+        // in place, and the UTF-16 offset of each line start, to turn a match offset back into lines.
+        var units: [UInt16] = []
+        units.reserveCapacity(lines.reduce(1) { $0 + $1.utf8.count + 1 })
         var starts: [Int] = []
         starts.reserveCapacity(lines.count)
-        var off = 0
-        for l in lines { starts.append(off); off += l.utf16.count + 1 }
+        for l in lines {
+            starts.append(units.count)
+            UTF16Text.append(l, to: &units)
+            units.append(0x0A)
+        }
+        if lines.isEmpty { units.append(0x0A) }
+        let text = UTF16Text(units)
         func linesFrom(_ pos: Int) -> [String] {
             var lo = 0, hi = starts.count - 1
             while lo < hi { let mid = (lo + hi + 1) / 2; if starts[mid] <= pos { lo = mid } else { hi = mid - 1 } }
@@ -296,7 +349,7 @@ struct ConsoleParser {
             out.append("")
             return out
         }
-        var startPos = ns.length
+        var startPos = text.count
         var d = Description()
         var matchedTitle = false
         // Every match of a title regex starts with its literal prefix, so the search can start at the first line
@@ -316,7 +369,6 @@ struct ConsoleParser {
         // A multi-line title regex whose matches start with its literal and that no range bound affects: tried
         // anchored at each occurrence of the literal, in a window (the leftmost match starts at one of them). nil
         // when that cannot decide (a non-ASCII line, a match that may run past the window): then the full search.
-        let str = ns as String
         func literalAnchoredMatch(_ p: Pattern, _ lit: [UInt8], from: Int) -> (start: Int, end: Int, groups: [String?])?? {
             guard lit.count >= 3, p.boundsInsensitive else { return nil }
             var i = 0
@@ -328,7 +380,7 @@ struct ConsoleParser {
                     guard !b.contains(where: { $0 >= 0x80 }) else { return nil }
                     var o = 0
                     while let at = bytesIndex(b, lit, from: o) {
-                        switch p.anchoredMatch(in: ns, str, at: starts[i] + at, window: Self.titleWindow) {
+                        switch p.anchoredMatch(in: text, at: starts[i] + at, window: Self.titleWindow) {
                         case let .match(s, e, g): return .some((s, e, g))
                         case .unsure: return nil
                         case .noMatch: o = at + 1
@@ -342,7 +394,7 @@ struct ConsoleParser {
         for f in family.formats {
             guard let from = firstLineStart(f.titleLiteral), from <= startPos else { continue }
             let found = f.titleLineLocal && f.titleLiteral.count >= 3 ? lineLocalMatch(f)
-                : (literalAnchoredMatch(f.title, f.titleLiteral, from: from) ?? f.title.firstMatch(in: ns, from: from))
+                : (literalAnchoredMatch(f.title, f.titleLiteral, from: from) ?? f.title.firstMatch(in: text, from: from))
             guard var match = found, match.start <= startPos else { continue }
             if match.start == startPos && !d.title.isEmpty { continue }
             if match.start < startPos {
@@ -351,7 +403,7 @@ struct ConsoleParser {
             }
             matchedTitle = true
             if let r = f.report {
-                guard let m2 = r.firstMatch(in: ns) else { continue }
+                guard let m2 = r.firstMatch(in: text) else { continue }
                 match = m2
             }
             let argPrefix: [String] = match.groups.map { $0 ?? "" }
@@ -391,10 +443,10 @@ struct ConsoleParser {
         }
         if d.title.isEmpty {
             if matchedTitle { d.corrupted = "matched title but not report regexp" }
-            let r = ns.range(of: family.header)
-            if r.location != NSNotFound {
-                let rest = ns.substring(from: r.location)
-                d.title = String(rest.prefix(while: { $0 != "\n" }))
+            if let at = text.firstIndex(of: Array(family.header.utf16)) {
+                var end = at
+                while end < text.count && text.units[end] != 0x0A { end += 1 }
+                d.title = text.substring(at..<end)
             }
         }
         if d.corrupted == nil, let f = d.format, f.corrupted {
@@ -551,7 +603,7 @@ struct ConsoleParser {
         var prev = frames[0], prevIdx = 0
         for (i, f) in frames.enumerated() {
             if table.stallAnchorList.matches(f) {
-                if f.contains("smp_call_function") { prev = "smp_call_function"; prevIdx = i }
+                if utf8Contains(f, Self.smpCallFunction) { prev = "smp_call_function"; prevIdx = i }
                 return (prev, prevIdx)
             }
             prev = f
@@ -560,14 +612,18 @@ struct ConsoleParser {
         return ("", -1)
     }
 
+    private static let smpCallFunction = Array("smp_call_function".utf8)
+    private static let hangAnchors: [([UInt8], String)] = [("rtnl_lock", ""), ("synchronize_rcu", "synchronize_rcu"),
+                                                           ("synchronize_srcu", "synchronize_rcu"),
+                                                           ("synchronize_net", "synchronize_rcu"),
+                                                           ("synchronize_sched", "synchronize_rcu")].map { (Array($0.0.utf8), $0.1) }
+
+    /// Substring tests on bytes (Foundation's `String.contains` cost ~10k instructions a call here).
     private func hangFrame(_ frames: [String]) -> (String, Int) {
-        let anchors: [(String, String)] = [("rtnl_lock", ""), ("synchronize_rcu", "synchronize_rcu"),
-                                           ("synchronize_srcu", "synchronize_rcu"), ("synchronize_net", "synchronize_rcu"),
-                                           ("synchronize_sched", "synchronize_rcu")]
         for (i, f) in frames.enumerated() {
-            for (a, r) in anchors where f.contains(a) { return (r.isEmpty ? f : r, i) }
+            for (a, r) in Self.hangAnchors where utf8Contains(f, a) { return (r.isEmpty ? f : r, i) }
         }
-        for (i, f) in frames.enumerated() where !HangSkip.substrings.contains(where: { f.contains($0) }) {
+        for (i, f) in frames.enumerated() where !HangSkip.bytes.contains(where: { utf8Contains(f, $0) }) {
             return (f, i)
         }
         return ("", -1)
@@ -613,7 +669,7 @@ struct ConsoleParser {
         (#"CPU#[0-9]+"#, "CPU"),
         (#"(\W)(\d+)(\W|$)"#, "$1NUM$3"),
         (#"(\d+){7,}"#, "NUM"),
-    ].map { (try! Pattern($0.0), $0.1) }
+    ].map { (try! Pattern($0.0, replacing: true), $0.1) }
 
     /// For each replacement, a byte test every string it can match passes (a literal it needs, the digits or hex
     /// run its classes need; `\d`/`\w` also match non-ASCII, so any non-ASCII byte passes): a string failing it is
@@ -665,26 +721,28 @@ struct ConsoleParser {
         return String(decoding: out, as: UTF8.self).trimmingSpaces()
     }
 
-    /// Go's fmt.Sprintf for the templates in the table: `%[n]v`, `%[n]s`, `%v`, `%s`, `%%`.
+    /// Go's fmt.Sprintf for the templates in the table: `%[n]v`, `%[n]s`, `%v`, `%s`, `%%`. Works on the template's
+    /// bytes (the directives are ASCII; other bytes are copied as they are).
     static func goFormat(_ fmt: String, _ args: [String]) -> String {
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(fmt.utf8.count + args.reduce(0) { $0 + $1.utf8.count })
+        let it = Array(fmt.utf8)
         var next = 0
-        var it = Array(fmt)
         var i = 0
         while i < it.count {
             let c = it[i]
-            if c != "%" || i + 1 >= it.count { out.append(c); i += 1; continue }
+            if c != 0x25 || i + 1 >= it.count { out.append(c); i += 1; continue }  // not '%'
             var j = i + 1
-            if it[j] == "%" { out.append("%"); i = j + 1; continue }
+            if it[j] == 0x25 { out.append(0x25); i = j + 1; continue }
             var idx = next
-            if it[j] == "[" {
+            if it[j] == 0x5B {  // '['
                 var k = j + 1
                 var num = 0
-                while k < it.count, let d = it[k].wholeNumberValue { num = num * 10 + d; k += 1 }
-                if k < it.count && it[k] == "]" { idx = num - 1; j = k + 1 }
+                while k < it.count, it[k].isDigit { num = num * 10 + Int(it[k] - 0x30); k += 1 }
+                if k < it.count && it[k] == 0x5D { idx = num - 1; j = k + 1 }
             }
-            if j < it.count && (it[j] == "v" || it[j] == "s") {
-                out += idx >= 0 && idx < args.count ? args[idx] : "%!v(BADINDEX)"
+            if j < it.count && (it[j] == 0x76 || it[j] == 0x73) {  // 'v', 's'
+                out.append(contentsOf: idx >= 0 && idx < args.count ? Array(args[idx].utf8) : Array("%!v(BADINDEX)".utf8))
                 next = idx + 1
                 i = j + 1
             } else {
@@ -692,8 +750,7 @@ struct ConsoleParser {
                 i += 1
             }
         }
-        it.removeAll()
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
@@ -701,4 +758,75 @@ struct ConsoleParser {
 enum HangSkip {
     static let substrings = ["sched", "_lock", "_slowlock", "down", "rwsem", "completion", "kthread", "wait",
                              "synchronize", "context_switch", "__switch_to", "cancel_delayed_work", "rcu_barrier"]
+    static let bytes: [[UInt8]] = substrings.map { Array($0.utf8) }
+}
+
+/// Which family headers a line contains, in one pass over the line: at each byte only the headers starting with that
+/// byte (and whose second byte follows) are compared, instead of one substring search per header (27 per line).
+final class HeaderScanner: @unchecked Sendable {
+    private let flat: UnsafeMutableBufferPointer<UInt8>
+    private let offset: [Int]
+    private let length: [Int]
+    /// Header indices grouped by first byte: `byFirst[bucket[c]..<bucket[c + 1]]`.
+    private let bucket: UnsafeMutableBufferPointer<Int>
+    private let byFirst: UnsafeMutableBufferPointer<Int>
+
+    /// At most 64 headers (one bit each in the result); the bundled table has 27.
+    init(_ headers: [[UInt8]]) {
+        precondition(headers.count <= 64 && headers.allSatisfy { !$0.isEmpty }, "HeaderScanner: at most 64 non-empty headers")
+        let all = headers.flatMap { $0 }
+        flat = .allocate(capacity: max(1, all.count))
+        _ = flat.initialize(from: all)
+        var off: [Int] = []
+        var o = 0
+        for h in headers { off.append(o); o += h.count }
+        offset = off
+        length = headers.map(\.count)
+        let order = headers.indices.sorted { (headers[$0][0], $0) < (headers[$1][0], $1) }
+        byFirst = .allocate(capacity: max(1, order.count))
+        _ = byFirst.initialize(from: order)
+        bucket = .allocate(capacity: 257)
+        var k = 0
+        for c in 0...256 {
+            while k < order.count && Int(headers[order[k]][0]) < c { k += 1 }
+            bucket[c] = k
+        }
+    }
+
+    deinit {
+        flat.deallocate()
+        bucket.deallocate()
+        byFirst.deallocate()
+    }
+
+    /// Bit i set when the line contains header i.
+    func contained(in line: [UInt8]) -> UInt64 {
+        var found: UInt64 = 0
+        let flat = self.flat, bucket = self.bucket, byFirst = self.byFirst
+        offset.withUnsafeBufferPointer { off in
+            length.withUnsafeBufferPointer { len in
+                line.withUnsafeBufferPointer { b in
+                    let n = b.count
+                    var i = 0
+                    while i < n {
+                        let c = Int(b[i])
+                        var k = bucket[c]
+                        let end = bucket[c + 1]
+                        while k < end {
+                            let h = byFirst[k]
+                            let l = len[h], o = off[h]
+                            if i + l <= n && (l == 1 || b[i + 1] == flat[o + 1]) {
+                                var j = 2
+                                while j < l && b[i + j] == flat[o + j] { j += 1 }
+                                if j >= l { found |= 1 << UInt64(h) }
+                            }
+                            k += 1
+                        }
+                        i += 1
+                    }
+                }
+            }
+        }
+        return found
+    }
 }

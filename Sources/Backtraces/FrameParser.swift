@@ -17,8 +17,8 @@ enum FrameParser {
         while i < b.count && (b[i] == 0x20 || b[i] == 0x09) { i += 1 }
         guard i < b.count else { return nil }
         var isIP = false
-        // Instruction pointer lines.
-        for p in ipPrefixes where hasPrefix(b, i, p) {
+        // Instruction pointer lines (their prefixes start with one of "REINPpeK"; a frame line rarely does).
+        for p in ipPrefixes where ipFirstByte[Int(b[i])] && hasPrefix(b, i, p) {
             isIP = true
             i += p.count
             // "0010:" segment
@@ -29,7 +29,7 @@ enum FrameParser {
             if k < b.count && b[k] == 0x3A && k > j && k - j <= 4 { i = k + 1 } else { i = j }
             break
         }
-        if !isIP && hasPrefix(b, i, Array("lr :".utf8)) { return nil }
+        if !isIP && hasPrefix(b, i, lrPrefix) { return nil }
         // arm32 "[<pc>] (callee) from [<lr>] (caller+0x/0x)"
         if let f = parseArm(b, i, lineIndex) { return (f, isIP) }
         var reliable = true
@@ -48,7 +48,7 @@ enum FrameParser {
                 while j < b.count && b[j].isHexDigit { j += 1 }
                 if j < b.count && b[j] == 0x3E { j += 1 }
                 if j > h0 && j < b.count && b[j] == 0x5D {
-                    address = parseHex(b[h0..<j].filter { $0.isHexDigit })
+                    address = parseHex(b[h0..<j])  // all hex digits (scanned above)
                     i = j + 1
                     continue
                 }
@@ -92,7 +92,7 @@ enum FrameParser {
             file = fl
             lineNo = ln
             i = next
-            inline = hasSubstring(b, i, " [inline]")
+            inline = hasPrefix(b, i, inlineTag)
             if !inline { return nil }
         }
         if name.hasSuffix(".") { name.removeLast() }
@@ -115,7 +115,7 @@ enum FrameParser {
                 rest = close + 1
                 continue
             }
-            if hasSubstring(b, rest, "(unreliable)") { reliable = false; break }
+            if hasPrefix(b, rest, unreliableTag) { reliable = false; break }
             if file == nil, let (fl, ln, next) = parseFileLine(b, rest) {
                 file = fl
                 lineNo = ln
@@ -132,6 +132,10 @@ enum FrameParser {
 
     private static let ipPrefixes: [[UInt8]] = ["RIP:", "EIP:", "IP:", "NIP", "pc :", "PC is at", "epc :", "Krnl PSW"]
         .map { Array($0.utf8) }
+    private static let ipFirstByte: [Bool] = (0..<256).map { (c: Int) in ipPrefixes.contains { Int($0[0]) == c } }
+    private static let lrPrefix = Array("lr :".utf8)
+    private static let inlineTag = Array(" [inline]".utf8)
+    private static let unreliableTag = Array("(unreliable)".utf8)
 
     private static func parseArm(_ b: [UInt8], _ start: Int, _ lineIndex: Int) -> Frame? {
         // "[<c0912bd0>] (__schedule) from [<c0913274>] (schedule+0x78/0xf4)"

@@ -9,6 +9,8 @@ struct InputLine: Sendable {
     var questionable: Bool
     /// The first report family whose header this line carries (set by `ConsoleParser.annotate`).
     var family: Int?
+    /// Which of `ConsoleParser.markerStrings` the line contains (bit k for string k; set by `ConsoleParser.annotate`).
+    var markers: UInt64 = 0
     init(_ bytes: [UInt8]) { self.init(bytes, context: nil) }
 
     /// `context`: `ConsoleParser.extractContext(bytes)` when the caller already has it.
@@ -59,25 +61,30 @@ enum InputNormalizer {
         }
         // Prefix removal and the printk context depend on the line alone: computed in parallel, order kept.
         let normalized = Parallel.map(spans, minimum: 4096, maxChunk: 512) { r -> ([UInt8], String, Int) in
-            let line = normalize(Array(data[r]))
+            let line = normalize(data[r])
             let (ctx, prefixEnd) = ConsoleParser.extractContext(line)
             return (line, ctx, prefixEnd)
         }
         var raw: [([UInt8], (String, Int)?)] = []
         raw.reserveCapacity(normalized.count)
-        var lastPrefix: [UInt8] = []
+        // The last line with a printk prefix, and where its prefix ends (the prefix is copied only when a
+        // continuation line needs it: this loop runs on one core).
+        var prefixLine: [UInt8]?
+        var prefixLineEnd = 0
         for (line, ctx, prefixEnd) in normalized {
             // A continuation line (printk text block, journal multi-line message): no timestamp of its own, indented.
             // It belongs to the previous line's context, so it gets that line's prefix.
             if !ctx.isEmpty {
-                lastPrefix = Array(line[..<prefixEnd])
-                if lastPrefix.last != 0x20 { lastPrefix.append(0x20) }
-            } else if !lastPrefix.isEmpty, line.count > 8, line.prefix(8).allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+                prefixLine = line
+                prefixLineEnd = prefixEnd
+            } else if let p = prefixLine, line.count > 8, line.prefix(8).allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+                var prefix = Array(p[..<prefixLineEnd])
+                if prefix.last != 0x20 { prefix.append(0x20) }
                 let body = line.drop(while: { $0 == 0x20 || $0 == 0x09 })
-                raw.append((lastPrefix + Array(body), nil))  // a new prefix: its context is computed again
+                raw.append((prefix + Array(body), nil))  // a new prefix: its context is computed again
                 continue
             } else if !line.isEmpty {
-                lastPrefix = []
+                prefixLine = nil
             }
             raw.append((line, (ctx, prefixEnd)))
         }
@@ -107,6 +114,14 @@ enum InputNormalizer {
         var i = 0
         while i < lines.count - 1 {
             let b = lines[i].bytes
+            // Gate without allocating: every join below needs the line to end (spaces aside) in '=', 't' (" at") or
+            // a hex digit followed by a line starting with '['.
+            guard let last = b.last(where: { $0 != 0x20 && $0 != 0x09 }),
+                  last == 0x3D || last == 0x74
+                    || (last.isHexDigit && lines[i + 1].bytes.first(where: { $0 != 0x20 && $0 != 0x09 }) == 0x5B) else {
+                i += 1
+                continue
+            }
             let next = trimmed(lines[i + 1].bytes)
             guard !b.isEmpty, !next.isEmpty else { i += 1; continue }
             let t = trimmed(b)
@@ -114,7 +129,7 @@ enum InputNormalizer {
             if t.count >= 2, t.last == 0x3D, t[t.index(before: t.endIndex) - 1].isHexDigit,
                next.count <= 16, next.allSatisfy(\.isHexDigit) {
                 joined = Array(b[..<(b.lastIndex(of: 0x3D)!)]) + Array(next)
-            } else if t.count > 3, Array(t.suffix(3)) == [0x20, 0x61, 0x74], isCrashFrameStart(t),
+            } else if t.count > 3, t.suffix(3).elementsEqual([0x20, 0x61, 0x74]), isCrashFrameStart(t),
                       next.prefix(while: \.isHexDigit).count >= 8 {
                 joined = Array(t) + [0x20] + Array(next)
             } else if next.first == 0x5B, next.last == 0x5D, next.count < 40, !next.contains(0x20), isCrashFrameStart(t),
@@ -131,13 +146,24 @@ enum InputNormalizer {
         }
     }
 
-    private static let months: Set<String> = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
-                                              "Nov", "Dec"]
+    private static let months: [[UInt8]] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                                            "Nov", "Dec"].map { Array($0.utf8) }
+
+    /// The line starts with a month abbreviation (syslog's short date), compared on bytes.
+    @inline(__always)
+    private static func startsWithMonth(_ b: ArraySlice<UInt8>) -> Bool {
+        let i = b.startIndex
+        let (c0, c1, c2) = (b[i], b[i + 1], b[i + 2])
+        guard c0 >= 0x41 && c0 <= 0x53 else { return false }  // A...S: the first letters of the months
+        return months.contains { $0[0] == c0 && $0[1] == c1 && $0[2] == c2 }
+    }
     private static let kernelTag = Array(" kernel: ".utf8)
     private static let programTag = Array("]: ".utf8)
 
-    static func normalize(_ line: [UInt8]) -> [UInt8] {
-        var b = line[...]
+    static func normalize(_ line: [UInt8]) -> [UInt8] { normalize(line[...]) }
+
+    static func normalize(_ line: ArraySlice<UInt8>) -> [UInt8] {
+        var b = line
         // Mail quoting: any run of '>' (with spaces between) at line start.
         var i = b.startIndex
         var sawQuote = false
@@ -150,10 +176,9 @@ enum InputNormalizer {
         }
         // Syslog / journal short form: "<Mon> <d> hh:mm:ss host kernel: " or "YYYY-MM-DDThh:mm:ss... host kernel: ".
         if b.count > 16 {
-            let head = String(decoding: b.prefix(3), as: UTF8.self)
             let isoLike = b.count > 20 && b[b.startIndex + 4] == 0x2D && b[b.startIndex + 7] == 0x2D
                 && b[b.startIndex].isDigit
-            if months.contains(head) || isoLike {
+            if isoLike || startsWithMonth(b) {
                 let window = Array(b.prefix(120))
                 if let k = bytesIndex(window, kernelTag) {
                     b = b[(b.startIndex + k + kernelTag.count)...]

@@ -247,10 +247,13 @@ extension String {
         if let f = u.first, let l = u.last, f != 0x20, f != 0x09, f != 0x0D, l != 0x20, l != 0x09, l != 0x0D {
             return self
         }
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" || f == "\r" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" || l == "\r" { s.removeLast() }
-        return String(s)
+        // On the UTF-8 view: a space, tab or CR byte is always a whole scalar, so the bounds are valid indices.
+        // Same result as trimming Characters for input lines (no LF after a CR, no combining mark after a space).
+        func trim(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D }
+        var lo = u.startIndex, hi = u.endIndex
+        while lo < hi && trim(u[lo]) { lo = u.index(after: lo) }
+        while hi > lo && trim(u[u.index(before: hi)]) { hi = u.index(before: hi) }
+        return String(self[lo..<hi])
     }
 }
 

@@ -77,12 +77,15 @@ enum ReportBuilder {
                 }
                 if e != "chain" { continue }
             }
-            if line.hasSuffix("is trying to acquire lock:") || line.hasSuffix("is trying to acquire:") {
+            // First and last byte: each prefix/suffix test below runs only when that byte allows it (a String
+            // hasPrefix costs ~100 instructions, and most lines reaching here are register dumps and prose).
+            let f0 = line.utf8.first ?? 0, l0 = line.utf8.last ?? 0
+            if l0 == 0x3A && (line.hasSuffix("is trying to acquire lock:") || line.hasSuffix("is trying to acquire:")) {
                 expect = "acquire"; close(); continue
             }
-            if line.hasPrefix("but task is already holding lock:") { expect = "held"; close(); continue }
-            if line.hasPrefix("Chain exists of:") { expect = "chain"; close(); continue }
-            if line.hasPrefix("-> #"), let (idx, cls) = parseLink(line) {
+            if f0 == 0x62 && line.hasPrefix("but task is already holding lock:") { expect = "held"; close(); continue }
+            if f0 == 0x43 && line.hasPrefix("Chain exists of:") { expect = "chain"; close(); continue }
+            if f0 == 0x2D && line.hasPrefix("-> #"), let (idx, cls) = parseLink(line) {
                 close()
                 pendingLinkIndex = idx
                 pendingLinkClass = cls
@@ -90,8 +93,8 @@ enum ReportBuilder {
                 s.lastStructuredLine = src
                 continue
             }
-            let mayStart = line.hasSuffix(":") || line.hasPrefix("Allocated by") || line.hasPrefix("Freed by")
-                || line.hasPrefix("Second to last")
+            let mayStart = (l0 == 0x3A && line.hasSuffix(":")) || (f0 == 0x41 && line.hasPrefix("Allocated by"))
+                || (f0 == 0x46 && line.hasPrefix("Freed by")) || (f0 == 0x53 && line.hasPrefix("Second to last"))
             if mayStart, let start = stackStarts.first(where: { line.hasPrefix($0) || line.hasSuffix($0) }) {
                 close()
                 stackKind = .task
@@ -107,17 +110,19 @@ enum ReportBuilder {
                 s.lastStructuredLine = src
                 continue
             }
-            switch line {
-            case "<IRQ>": stackKind = .irq; continue
-            case "</IRQ>", "<EOI>", "<TASK>", "</TASK>", "</NMI>", "<<EOE>>": stackKind = .task; continue
-            case "<NMI>": stackKind = .nmi; continue
-            case "<SOFTIRQ>": stackKind = .softirq; continue
-            case "...", "": continue
-            default: break
+            if f0 == 0x3C || f0 == 0x2E || f0 == 0 {  // the markers below start with '<' or '.', or are empty
+                switch line {
+                case "<IRQ>": stackKind = .irq; continue
+                case "</IRQ>", "<EOI>", "<TASK>", "</TASK>", "</NMI>", "<<EOE>>": stackKind = .task; continue
+                case "<NMI>": stackKind = .nmi; continue
+                case "<SOFTIRQ>": stackKind = .softirq; continue
+                case "...", "": continue
+                default: break
+                }
             }
-            if line.hasPrefix("---[ end trace") { close(); s.lastStructuredLine = src; continue }
+            if f0 == 0x2D && line.hasPrefix("---[ end trace") { close(); s.lastStructuredLine = src; continue }
             parseTask(line, into: &s)
-            if s.blockedOn == nil, line.hasPrefix("INFO: task "), let r = line.range(of: " is blocked on ") {
+            if s.blockedOn == nil, f0 == 0x49, line.hasPrefix("INFO: task "), let r = line.range(of: " is blocked on ") {
                 s.blockedOn = String(line[r.upperBound...]).trimmingCharacters(in: ".")
             }
             if parseRegisters(line, into: &s.registers) { s.lastStructuredLine = src; continue }
@@ -185,9 +190,10 @@ enum ReportBuilder {
 
     /// `CPU: 0 PID: 65517 Comm: holetest Not tainted 5.15.0-rc1-build2+ #292`, hung-task headers.
     static func parseTask(_ line: String, into s: inout Structure) {
-        if line.hasPrefix("CPU:") || utf8Contains(line, pidTag) && utf8Contains(line, commTag) {
+        let f0 = line.utf8.first ?? 0  // gates the prefix tests, as in `build`
+        if (f0 == 0x43 && line.hasPrefix("CPU:")) || utf8Contains(line, pidTag) && utf8Contains(line, commTag) {
             var t = s.task ?? TaskInfo()
-            let toks = line.split(separator: " ", omittingEmptySubsequences: true)
+            let toks = spaceSplit(line)
             for (i, tok) in toks.enumerated() where i + 1 < toks.count {
                 switch tok {
                 case "CPU:": t.cpu = t.cpu ?? Int(toks[i + 1])
@@ -198,14 +204,14 @@ enum ReportBuilder {
             }
             s.task = t
             if s.release == nil { s.release = release(in: toks) }
-        } else if s.task == nil, line.hasPrefix("INFO: task ") {
+        } else if s.task == nil, f0 == 0x49, line.hasPrefix("INFO: task ") {
             // INFO: task zsh:29360 blocked for more than 120 seconds.  (comm may contain ':' and spaces are rare)
             let token = line.dropFirst(11).prefix(while: { $0 != " " })
             if let colon = token.lastIndex(of: ":") {
                 s.task = TaskInfo(comm: String(token[..<colon]), pid: Int(token[token.index(after: colon)...]),
                                   cpu: nil, taskAddress: nil)
             }
-        } else if line.hasPrefix("Pid: "), let comma = line.firstIndex(of: ",") {
+        } else if f0 == 0x50, line.hasPrefix("Pid: "), let comma = line.firstIndex(of: ",") {
             // 2.6-era "Pid: 1873, comm: kslowd002 Not tainted 2.6.32-358.el6.x86_64 #1"
             var t = s.task ?? TaskInfo()
             t.pid = t.pid ?? Int(line[line.index(line.startIndex, offsetBy: 5)..<comma])
@@ -213,15 +219,23 @@ enum ReportBuilder {
             if let c = toks.firstIndex(of: "comm:"), c + 1 < toks.count { t.comm = t.comm ?? String(toks[c + 1]) }
             s.task = t
             if s.release == nil { s.release = release(in: toks) }
-        } else if line.hasPrefix("Process "), let open = line.range(of: " (pid: ") {
+        } else if f0 == 0x50, line.hasPrefix("Process "), let open = line.range(of: " (pid: ") {
             // 2.6-era "Process kslowd002 (pid: 1873, threadinfo ..., task ...)"
             var t = s.task ?? TaskInfo()
             t.comm = t.comm ?? String(line[line.index(line.startIndex, offsetBy: 8)..<open.lowerBound])
             t.pid = t.pid ?? Int(line[open.upperBound...].prefix(while: \.isNumber))
             s.task = t
-        } else if s.release == nil && (utf8Contains(line, notTainted) || line.hasPrefix("Tainted:")) {
-            s.release = release(in: line.split(separator: " "))
+        } else if s.release == nil && (utf8Contains(line, notTainted) || (f0 == 0x54 && line.hasPrefix("Tainted:"))) {
+            s.release = release(in: spaceSplit(line))
         }
+    }
+
+    /// `line.split(separator: " ")` (empty pieces omitted), cut on the UTF-8 bytes when the line is ASCII (the
+    /// Character split costs ~30k instructions on a `CPU: ...` line).
+    static func spaceSplit(_ line: String) -> [Substring] {
+        let ascii = line.utf8.withContiguousStorageIfAvailable { b in !b.contains(where: { $0 >= 0x80 }) } ?? false
+        guard ascii else { return line.split(separator: " ", omittingEmptySubsequences: true) }
+        return line.utf8.split(separator: 0x20, omittingEmptySubsequences: true).map { line[$0.startIndex..<$0.endIndex] }
     }
 
     private static let pidTag = Array(" PID: ".utf8)
@@ -245,6 +259,17 @@ enum ReportBuilder {
     /// `RAX: ffff8800d8661ab8 RBX: ffff8800d3b6b178 RCX: ...` -> registers. Returns true for a register line.
     static let registerNameBytes: Set<[UInt8]> = Set(registerNames.map { Array($0.utf8) })
 
+    private static let registerNameList: [[UInt8]] = registerNames.map { Array($0.utf8) }
+
+    /// Same answer as `registerNameBytes.contains(Array(name))`, without building an array and hashing it.
+    @inline(__always)
+    static func isRegisterName<C: Collection>(_ name: C) -> Bool where C.Element == UInt8 {
+        let n = name.count
+        guard n >= 2 && n <= 8 else { return false }
+        for r in registerNameList where r.count == n && r.elementsEqual(name) { return true }
+        return false
+    }
+
     /// Reads `NAME: value` pairs of a register dump line, on bytes (tokens are separated by spaces).
     static func parseRegisters(_ line: String, into regs: inout [String: UInt64]) -> Bool {
         // Gate: a register line starts with a register name and a colon.
@@ -253,9 +278,10 @@ enum ReportBuilder {
             if c == 0x3A { if i >= 2 { colon = i }; break }
             if !((c >= 0x41 && c <= 0x5A) || c.isDigit || c == 0x5F) || i > 8 { break }
         }
-        guard colon >= 0, registerNameBytes.contains(Array(line.utf8.prefix(colon))) else { return false }
+        guard colon >= 0, isRegisterName(line.utf8.prefix(colon)) else { return false }
         let b = Array(line.utf8)
         var toks: [Range<Int>] = []
+        toks.reserveCapacity(16)
         var i = 0
         while i < b.count {
             while i < b.count && b[i] == 0x20 { i += 1 }
@@ -264,7 +290,7 @@ enum ReportBuilder {
             if i > s { toks.append(s..<i) }
         }
         func isName(_ t: Range<Int>) -> Bool {
-            t.count >= 2 && b[t.upperBound - 1] == 0x3A && registerNameBytes.contains(Array(b[t.lowerBound..<(t.upperBound - 1)]))
+            t.count >= 2 && b[t.upperBound - 1] == 0x3A && isRegisterName(b[t.lowerBound..<(t.upperBound - 1)])
         }
         guard let first = toks.first, isName(first) else { return false }
         if b[first] == [0x52, 0x49, 0x50, 0x3A] && toks.count > 1 && b[toks[1]].contains(0x3A) { return false }  // "RIP: 0010:func+..."

@@ -57,6 +57,28 @@ final class FormatTableTests: XCTestCase {
         XCTAssertGreaterThan(t.globalSkip.count, 200)
     }
 
+    /// The table's regexes compile on first use; every one of them must compile.
+    func testEveryRegexCompiles() throws {
+        let t = FormatTable.linux
+        var all: [Pattern] = t.stackStart + t.frameRes + t.corruptedLines + t.stallAnchors
+        if let r = t.stallAnchorList.regex { all.append(r) }
+        for fam in t.families {
+            all += fam.suppressions
+            for f in fam.formats {
+                all.append(f.title)
+                if let r = f.report { all.append(r) }
+                for spec in [f.stack].compactMap({ $0 }) {
+                    for case .regex(let re, _) in spec.parts + spec.parts2 { all.append(re) }
+                    if let r = spec.skip?.regex { all.append(r) }
+                    if let r = spec.skip?.base?.regex { all.append(r) }
+                }
+            }
+        }
+        XCTAssertGreaterThan(all.count, 300)
+        for p in all { XCTAssertNoThrow(try p.compile(), p.source) }
+        XCTAssertThrowsError(try Pattern("(unclosed").compile(), "compile() reports an invalid regex")
+    }
+
     /// The literal gates must never reject a line the regex would accept.
     func testLiteralGatesAreSound() throws {
         XCTAssertEqual(FormatTable.literalPrefix(#"BUG: KASAN: ([a-z\-]+) in"#), Array("BUG: KASAN: ".utf8))
