@@ -624,6 +624,13 @@ struct ConsoleParser {
             for (a, r) in Self.hangAnchors where utf8Contains(f, a) { return (r.isEmpty ? f : r, i) }
         }
         for (i, f) in frames.enumerated() where !HangSkip.bytes.contains(where: { utf8Contains(f, $0) }) {
+            // The substring skip passes over a task's own function when its name holds a primitive's substring
+            // (a kthread `lw_waiter_fn` holds "wait") and can reach the thread's entry: "task hung in
+            // ret_from_fork" names nothing. Then name the first frame that is not generic (sleep, lock, entry).
+            guard GenericFrames.bundled.category(of: f) == "entry" else { return (f, i) }
+            if let j = frames.firstIndex(where: { GenericFrames.bundled.category(of: $0) == nil }) {
+                return (frames[j], j)
+            }
             return (f, i)
         }
         return ("", -1)

@@ -43,4 +43,26 @@ final class CommandLineTests: XCTestCase {
         try assertUnusable(["stats", gz.path], mentions: "gzip-compressed")
         try assertUnusable(["stats", "/nonexistent/trace.txt"], mentions: "/nonexistent/trace.txt: cannot open")
     }
+
+    /// `cmd - < DIR` (a shell redirecting a directory into standard input) makes every read fail with EISDIR. Each
+    /// command must say so in one line and exit 2 — `match` once crashed there on Foundation's `try!`.
+    func testStandardInputThatCannotBeReadIsAnErrorNotACrash() throws {
+        for args in [["match", "-"], ["stats", "-"], ["analyze", "-"], ["objects", "-"]] {
+            let p = Process()
+            p.executableURL = Repo.executable
+            p.arguments = args
+            let err = Pipe(), out = Pipe()
+            p.standardError = err
+            p.standardOutput = out
+            p.standardInput = try XCTUnwrap(FileHandle(forReadingAtPath: Repo.fixture("demo").path))
+            try p.run()
+            let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            _ = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationReason, .exit, "\(args): \(e)")
+            XCTAssertEqual(p.terminationStatus, 2, "\(args): \(e)")
+            XCTAssertEqual(e.split(separator: "\n").count, 1, "\(args): one line: \(e)")
+            XCTAssertTrue(e.contains("read failed: Is a directory"), "\(args): \(e)")
+        }
+    }
 }

@@ -58,20 +58,33 @@ struct Match: ParsableCommand {
 
     func run() throws {
         let dbLoad = DatabaseLoad(extra: databases)
-        let bytes: [UInt8]
-        if file == "-" {
-            bytes = Array(FileHandle.standardInput.readDataToEndOfFile().prefix(Self.maxInputBytes))
-        } else {
+        let name = file == "-" ? "standard input" : file
+        var fd: Int32 = 0
+        if file != "-" {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: file, isDirectory: &isDir) else { fail("\(file): no such file") }
             guard !isDir.boolValue else { fail("\(file): is a directory") }
-            guard let handle = FileHandle(forReadingAtPath: file) else { fail("\(file): cannot open for reading") }
-            defer { try? handle.close() }
-            do {
-                bytes = Array(try handle.read(upToCount: Self.maxInputBytes) ?? Data())
-            } catch {
-                fail("\(file): read error: \(error.localizedDescription)")
+            fd = open(file, O_RDONLY)
+            guard fd >= 0 else { fail("\(file): cannot open for reading: \(String(cString: strerror(errno)))") }
+        }
+        defer { if file != "-" { close(fd) } }
+        // One byte more than the limit tells a long input from one that fits. Reading can fail even on standard
+        // input (a directory redirected into it): that is a one-line error, never a crash.
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while bytes.count <= Self.maxInputBytes {
+            let want = min(chunk.count, Self.maxInputBytes + 1 - bytes.count)
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, want) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                fail("\(name) (byte \(bytes.count)): read failed: \(String(cString: strerror(errno)))")
             }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        if bytes.count > Self.maxInputBytes {
+            bytes.removeLast(bytes.count - Self.maxInputBytes)
+            printError("ksleuth: \(name): only the first \(Self.maxInputBytes >> 20) MiB are read; split the input to match the rest")
         }
         let extraction: Extraction
         do {
