@@ -48,7 +48,8 @@ public struct DoubleDSplice: Signature {
 final class DoubleDSpliceDetector: Detector {
     struct Splice {
         var pid: Int32
-        var comm: String
+        var commText: KeptText
+        var comm: String { commText.string }
         var time: Int64
         var evidence: PendingEvidence
         var returned = false
@@ -97,7 +98,7 @@ final class DoubleDSpliceDetector: Detector {
         switch a.verb {
         case .splice:
             let d = a.object
-            let s = Splice(pid: a.pid, comm: a.comm, time: a.timestamp, evidence: ctx.pending(a))
+            let s = Splice(pid: a.pid, commText: KeptText(a.commText), time: a.timestamp, evidence: ctx.pending(a))
             var idx = -1
             if let prev = last[d], prev.pid != a.pid, pruneCandidates(now: a.timestamp, ctx) {
                 let first = ctx.resolve(prev.evidence, "\(prev.comm)-\(prev.pid) splices \(d): the dentry is hashed now")
