@@ -65,12 +65,12 @@ final class DoubleDSpliceDetector: Detector {
     }
     var last: [ObjectRef: Splice] = [:]
     var opens: [ObjectRef: [EvidenceLine]] = [:]
-    var inCall: [Int32: (ObjectRef, Int)] = [:]   // pid → (dentry, candidate index or -1)
+    var inCall: PidMap<(ObjectRef, Int)> = [:]   // pid → (dentry, candidate index or -1)
     /// Entries of `inCall` with a candidate (index ≥ 0; pruning keeps their candidates): while there are none, no
     /// action needs the `inCall` lookup at the end of `observe`.
     var callsWithCandidate = 0
     var candidates: [Candidate] = []
-    var lastActionOf: [Int32: Int64] = [:]
+    var lastActionOf: PidMap<Int64> = [:]
 
     var pruneAt = 1024
 
