@@ -24,6 +24,104 @@ private let ZERO = UInt8(ascii: "0"), NINE = UInt8(ascii: "9")
 }
 @inline(__always) private func isBlank(_ c: UInt8) -> Bool { c == SP || c == TAB }
 
+// Eight bytes at a time. Byte loops cost ~8 instructions a byte and a trace line is ~110 bytes, most of them
+// padding, the timestamp and the event name; these helpers read a word per step and say where the byte loop
+// they replace would have stopped (they never read past the line's end, which is inside the chunk).
+private let ONES: UInt64 = 0x0101_0101_0101_0101
+private let HIGHS: UInt64 = 0x8080_8080_8080_8080
+@inline(__always) private func word(_ p: UnsafePointer<UInt8>, _ i: Int) -> UInt64 {
+    UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+}
+/// The high bit of each zero byte of `x`; the lowest set bit is exact (a borrow marks only bytes above a true zero).
+@inline(__always) private func zeroBytes(_ x: UInt64) -> UInt64 { (x &- ONES) & ~x & HIGHS }
+
+/// The first index at or after `i` whose byte is not a blank, `e` when none.
+@inline(__always) private func skipBlanks(_ p: UnsafePointer<UInt8>, _ i: Int, _ e: Int) -> Int {
+    var j = i
+    while j + 8 <= e && word(p, j) == ONES &* UInt64(SP) { j += 8 }
+    while j < e && isBlank(p[j]) { j += 1 }
+    return j
+}
+
+/// The first index at or after `i` whose byte is a name stop (`isNameStop`), `e` when none.
+@inline(__always) private func nameEnd(_ p: UnsafePointer<UInt8>, _ i: Int, _ e: Int) -> Int {
+    var n = i
+    while n + 8 <= e {
+        let w = word(p, n)
+        let m = zeroBytes(w ^ (ONES &* 0x3a)) | zeroBytes(w ^ (ONES &* 0x20)) | zeroBytes(w ^ (ONES &* 0x28))
+            | zeroBytes(w ^ (ONES &* 0x09))
+        if m != 0 { return n + m.trailingZeroBitCount >> 3 }
+        n += 8
+    }
+    while n < e && !isNameStop(p[n]) { n += 1 }
+    return n
+}
+
+private let THREES: UInt64 = 0x3030_3030_3030_3030
+
+/// Per byte of `w`, a flag in its high nibble when the byte is not an ASCII digit: a digit's high nibble is 3 and
+/// its low nibble plus 6 stays below 16. Nibble sums cannot carry into the next byte, so every flag is exact.
+@inline(__always) private func nonDigits(_ w: UInt64) -> UInt64 {
+    ((w & 0xF0F0_F0F0_F0F0_F0F0) ^ THREES) | (((w & 0x0F0F_0F0F_0F0F_0F0F) &+ ONES &* 6) & 0x1010_1010_1010_1010)
+}
+
+/// The value of up to seven digits (digit bytes minus `0`) sitting in the top bytes of `v`, zeros below: the usual
+/// eight-digit SWAR reduction (pairs, then quads, then the whole).
+@inline(__always) private func digitsValue(_ v: UInt64) -> Int64 {
+    var v = (v &* 10) &+ (v >> 8)
+    v = (((v & 0x0000_00FF_0000_00FF) &* (100 &+ (1_000_000 << 32)))
+        &+ (((v >> 16) & 0x0000_00FF_0000_00FF) &* (1 &+ (10_000 << 32)))) >> 32
+    return Int64(v)
+}
+
+/// How many of the eight bytes at `i` are leading ASCII digits (8: all of them), and their value when fewer.
+@inline(__always) private func leadingDigits(_ p: UnsafePointer<UInt8>, _ i: Int) -> (count: Int, value: Int64) {
+    let w = word(p, i)
+    let bad = nonDigits(w)
+    guard bad != 0 else { return (8, 0) }
+    let c = bad.trailingZeroBitCount >> 3
+    if c == 0 { return (0, 0) }
+    // The c digits moved to the top bytes (a borrow from the bytes above them is shifted out).
+    return (c, digitsValue((w &- THREES) << UInt64(8 * (8 - c))))
+}
+
+/// How many of the eight bytes before `end` are trailing ASCII digits (8: all of them), and their value when fewer.
+@inline(__always) private func trailingDigits(_ p: UnsafePointer<UInt8>, _ end: Int) -> (count: Int, value: Int64) {
+    let w = word(p, end - 8)
+    let bad = nonDigits(w)
+    guard bad != 0 else { return (8, 0) }
+    let c = bad.leadingZeroBitCount >> 3
+    if c == 0 { return (0, 0) }
+    // Only the top c bytes are kept before subtracting, so that no byte below them borrows from them.
+    let top: UInt64 = ~((1 << UInt64(8 * (8 - c))) &- 1)
+    return (c, digitsValue((w & top) &- (THREES & top)))
+}
+
+/// The first index at or after `i` holding a space or a `:`, `e` when none.
+@inline(__always) private func spaceOrColon(_ p: UnsafePointer<UInt8>, _ i: Int, _ e: Int) -> Int {
+    var t = i
+    while t + 8 <= e {
+        let w = word(p, t)
+        let m = zeroBytes(w ^ (ONES &* UInt64(SP))) | zeroBytes(w ^ (ONES &* UInt64(COLON)))
+        if m != 0 { return t + m.trailingZeroBitCount >> 3 }
+        t += 8
+    }
+    while t < e && p[t] != SP && p[t] != COLON { t += 1 }
+    return t
+}
+
+/// What `while q > s && isBlank(p[q]) { q -= 1 }` leaves: the trailing spaces of the eight bytes ending at `q`
+/// are skipped at once when they all lie after `s`.
+@inline(__always) private func skipBlanksBack(_ p: UnsafePointer<UInt8>, _ q: Int, _ s: Int) -> Int {
+    var q = q
+    if q - 8 >= s {
+        let x = word(p, q - 7) ^ (ONES &* UInt64(SP))
+        q -= x == 0 ? 8 : x.leadingZeroBitCount >> 3
+    }
+    while q > s && isBlank(p[q]) { q -= 1 }
+    return q
+}
+
 /// Symbols every parser interns first, so their ids are constants.
 enum Well: UInt32 {
     // trace_marker and trace_printk events; ids 0...4 are exactly the marker names.
@@ -186,8 +284,7 @@ struct LineParser {
         var e = lineEnd
         // Legacy systrace JS containers end each trace line with a literal `\n\`.
         if e - s >= 3 && p[e - 1] == BACKSLASH && p[e - 2] == UInt8(ascii: "n") && p[e - 3] == BACKSLASH { e -= 3 }
-        var j = s
-        while j < e && isBlank(p[j]) { j += 1 }
+        let j = skipBlanks(p, s, e)
         if j == e {
             counts.headerLines += 1
             if openStack != nil { closeStack(p) }
@@ -366,11 +463,15 @@ struct LineParser {
             // [cpu]
             var d = b + 1
             var cpu: Int32 = 0
-            while d < e && isDigit(p[d]) { cpu = cpu &* 10 &+ Int32(p[d] &- ZERO); d += 1 }
+            if d + 8 <= e, case let (c, v) = leadingDigits(p, d), c < 8 {
+                cpu = Int32(truncatingIfNeeded: v)
+                d += c
+            } else {
+                while d < e && isDigit(p[d]) { cpu = cpu &* 10 &+ Int32(p[d] &- ZERO); d += 1 }
+            }
             guard d > b + 1, d - b <= 6, d < e, p[d] == RBRACK, b > s else { continue }
             // Backwards: blanks, optional (tgid), blanks, pid digits, '-'.
-            var q = b - 1
-            while q > s && isBlank(p[q]) { q -= 1 }
+            var q = skipBlanksBack(p, b - 1, s)
             var tgid = Event.unknownTGID
             if p[q] == RPAREN {
                 var o = q - 1
@@ -384,10 +485,17 @@ struct LineParser {
                 while q > s && isBlank(p[q]) { q -= 1 }
             }
             let pidEnd = q + 1
-            while q >= s && isDigit(p[q]) { q -= 1 }
-            guard pidEnd - (q + 1) > 0, pidEnd - (q + 1) <= 10, q >= s, p[q] == DASH else { continue }
             var pid: Int32 = 0
-            for x in (q + 1)..<pidEnd { pid = pid &* 10 &+ Int32(p[x] &- ZERO) }
+            // The bytes before `s` (back to the line's start) are blanks: the digit count stops at `s` either way.
+            if pidEnd - 8 >= lineStart, case let (c, v) = trailingDigits(p, pidEnd), c < 8 {
+                q = pidEnd - 1 - c
+                guard c > 0, q >= s, p[q] == DASH else { continue }
+                pid = Int32(truncatingIfNeeded: v)
+            } else {
+                while q >= s && isDigit(p[q]) { q -= 1 }
+                guard pidEnd - (q + 1) > 0, pidEnd - (q + 1) <= 10, q >= s, p[q] == DASH else { continue }
+                for x in (q + 1)..<pidEnd { pid = pid &* 10 &+ Int32(p[x] &- ZERO) }
+            }
             var commStart = s
             // Comms are at most 15 bytes: a longer task column may carry trace-cmd report's instance tag.
             if q - s > 16, let (name, c) = bufferTag(p, s, q) { lineBuffer = name; commStart = c }
@@ -426,12 +534,10 @@ struct LineParser {
             ts = value
             t = end
         } else {
-            t = j
-            while t < e && p[t] != SP && p[t] != COLON { t += 1 }
-            guard t < e, p[t] == SP, let f = decodeFlags(p + j, t - j) else { return false }
+            t = spaceOrColon(p, j, e)
+            guard t < e, p[t] == SP, let f = decodeFlags(p + j, t - j, available: e - j) else { return false }
             flags = f
-            j = t
-            while j < e && isBlank(p[j]) { j += 1 }
+            j = skipBlanks(p, t, e)
             guard let (value, end) = timestamp(p, j, e), end < e, p[end] == COLON else { return false }
             ts = value
             t = end
@@ -451,8 +557,7 @@ struct LineParser {
                                       flags: flags) {
             return true
         }
-        var n = b
-        while n < e && !isNameStop(p[n]) { n += 1 }
+        let n = nameEnd(p, b, e)
         guard n > b else { return false }
         var kind = EventKind.tracepoint
         var name: Symbol
@@ -670,7 +775,7 @@ struct LineParser {
             segments += 1
             j = barAt + 1
             if a == z || Self.isDuration(p, a, z) { bodyStart = barAt + 1; break }
-            if let f = decodeFlags(p + a, z - a) { flags = f; continue }
+            if let f = decodeFlags(p + a, z - a, available: e - a) { flags = f; continue }
             if let (c, pd) = taskColumn(p, a, z) { comm = c; pid = pd; continue }
             return false
         }
@@ -837,10 +942,16 @@ struct LineParser {
     private var flagCacheKeys = [UInt64](repeating: .max, count: 64)
     private var flagCacheValues = [LatencyFlags](repeating: .none, count: 64)
 
-    private mutating func decodeFlags(_ p: UnsafePointer<UInt8>, _ n: Int) -> LatencyFlags? {
+    private mutating func decodeFlags(_ p: UnsafePointer<UInt8>, _ n: Int, available: Int) -> LatencyFlags? {
         guard n >= 4 && n <= 7 else { return nil }
-        var key: UInt64 = UInt64(n)
-        for x in 0..<n { key = key << 8 | UInt64(p[x]) }
+        // The length in the top byte, the n ≤ 7 bytes below: one key per column text (never `.max`, the empty slot).
+        var key: UInt64
+        if available >= 8 {
+            key = UInt64(n) << 56 | (word(p, 0) & ((1 << UInt64(8 * n)) &- 1))
+        } else {
+            key = UInt64(n) << 56
+            for x in 0..<n { key |= UInt64(p[x]) << UInt64(8 * x) }
+        }
         let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 58)
         if flagCacheKeys[slot] == key { return flagCacheValues[slot] }
         guard let f = LatencyFlags.decode(UnsafeRawBufferPointer(start: p, count: n)) else { return nil }
@@ -855,9 +966,18 @@ struct LineParser {
     private mutating func timestamp(_ p: UnsafePointer<UInt8>, _ s: Int, _ e: Int) -> (Int64, Int)? {
         var k = s
         var sec: Int64 = 0
-        while k < e && isDigit(p[k]) {
-            sec = sec &* 10 &+ Int64(p[k] &- ZERO)
-            k += 1
+        // Seconds of a trace clock have fewer than eight digits but on machines up for years: a word's worth
+        // first, the byte loop for the rest (and near the line's end).
+        var fast = false
+        if s + 8 <= e {
+            let (c, v) = leadingDigits(p, s)
+            if c < 8 { sec = v; k = s + c; fast = true }
+        }
+        if !fast {
+            while k < e && isDigit(p[k]) {
+                sec = sec &* 10 &+ Int64(p[k] &- ZERO)
+                k += 1
+            }
         }
         guard k > s, k - s <= 18, k < e else { return nil }
         if p[k] != DOT {
@@ -867,9 +987,16 @@ struct LineParser {
         k += 1
         let fracStart = k
         var frac: Int64 = 0
-        while k < e && isDigit(p[k]) && k - fracStart < 9 {
-            frac = frac &* 10 &+ Int64(p[k] &- ZERO)
-            k += 1
+        var fastFrac = false
+        if k + 8 <= e {
+            let (c, v) = leadingDigits(p, k)
+            if c < 8 { frac = v; k += c; fastFrac = true }
+        }
+        if !fastFrac {
+            while k < e && isDigit(p[k]) && k - fracStart < 9 {
+                frac = frac &* 10 &+ Int64(p[k] &- ZERO)
+                k += 1
+            }
         }
         let digits = k - fracStart
         guard digits > 0 else { return nil }

@@ -48,7 +48,8 @@ public struct DoubleDSplice: Signature {
 final class DoubleDSpliceDetector: Detector {
     struct Splice {
         var pid: Int32
-        var comm: String
+        var commText: KeptText
+        var comm: String { commText.string }
         var time: Int64
         var evidence: PendingEvidence
         var returned = false
@@ -64,12 +65,12 @@ final class DoubleDSpliceDetector: Detector {
     }
     var last: [ObjectRef: Splice] = [:]
     var opens: [ObjectRef: [EvidenceLine]] = [:]
-    var inCall: [Int32: (ObjectRef, Int)] = [:]   // pid → (dentry, candidate index or -1)
+    var inCall: PidMap<(ObjectRef, Int)> = [:]   // pid → (dentry, candidate index or -1)
     /// Entries of `inCall` with a candidate (index ≥ 0; pruning keeps their candidates): while there are none, no
     /// action needs the `inCall` lookup at the end of `observe`.
     var callsWithCandidate = 0
     var candidates: [Candidate] = []
-    var lastActionOf: [Int32: Int64] = [:]
+    var lastActionOf: PidMap<Int64> = [:]
 
     var pruneAt = 1024
 
@@ -97,7 +98,7 @@ final class DoubleDSpliceDetector: Detector {
         switch a.verb {
         case .splice:
             let d = a.object
-            let s = Splice(pid: a.pid, comm: a.comm, time: a.timestamp, evidence: ctx.pending(a))
+            let s = Splice(pid: a.pid, commText: KeptText(a.commText), time: a.timestamp, evidence: ctx.pending(a))
             var idx = -1
             if let prev = last[d], prev.pid != a.pid, pruneCandidates(now: a.timestamp, ctx) {
                 let first = ctx.resolve(prev.evidence, "\(prev.comm)-\(prev.pid) splices \(d): the dentry is hashed now")

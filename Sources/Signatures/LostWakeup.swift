@@ -90,14 +90,14 @@ final class LostWakeupDetector: Detector {
     }
 
     var waiters: [ObjectRef: Set<Int32>] = [:]
-    var lastQueue: [Int32: ObjectRef] = [:]
+    var lastQueue: PidMap<ObjectRef> = [:]
     var lastWake: [ObjectRef: WakeRecord] = [:]
-    var lastWakeBy: [Int32: ObjectRef] = [:]
-    var lastDequeue: [Int32: Int64] = [:]
-    var tentative: [Int32: Drop] = [:]
-    var pending: [Int32: Pending] = [:]
+    var lastWakeBy: PidMap<ObjectRef> = [:]
+    var lastDequeue: PidMap<Int64> = [:]
+    var tentative: PidMap<Drop> = [:]
+    var pending: PidMap<Pending> = [:]
     var pointerToPid: [UInt64: Int32] = [:]
-    var suspects: [Int32: Suspect] = [:]
+    var suspects: PidMap<Suspect> = [:]
 
     func isAwake(_ pid: Int32, _ ctx: AnalysisContext) -> Bool {
         guard let t = ctx.task(pid) else { return false }

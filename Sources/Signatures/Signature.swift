@@ -50,10 +50,18 @@ public protocol Detector: AnyObject {
     func finish(_ ctx: AnalysisContext) -> [Finding]
     /// The verbs `observe` does anything with; the engine calls it for these only (nil: every action).
     var observedVerbs: Set<ActionVerb>? { get }
+    /// Calls `observe` on `object`, a detector of this type, without retaining it: the engine calls detectors
+    /// through their metatypes (no reference counting) so that a call costs no retain/release pair. The default
+    /// is right for every detector.
+    static func observe(unretained object: Unmanaged<AnyObject>, _ a: Action, _ ctx: AnalysisContext)
 }
 
 extension Detector {
     public var observedVerbs: Set<ActionVerb>? { nil }
+
+    public static func observe(unretained object: Unmanaged<AnyObject>, _ a: Action, _ ctx: AnalysisContext) {
+        Unmanaged<Self>.fromOpaque(object.toOpaque())._withUnsafeGuaranteedRef { $0.observe(a, ctx) }
+    }
 }
 
 /// A race signature: its description and a detector factory.

@@ -51,7 +51,13 @@ final class StallDetector: Detector {
     var waits: [Int32: Wait] = [:]
     var lastWake: [ObjectRef: Int64] = [:]
     var waited: [ObjectRef: Int] = [:]
-    struct Waker { var pid: Int32; var comm: String; var time: Int64; var line: Int }
+    struct Waker {
+        var pid: Int32
+        var commText: KeptText
+        var time: Int64
+        var line: Int
+        var comm: String { commText.string }
+    }
     var lastWaker: [ObjectRef: Waker] = [:]
 
     func release(_ q: ObjectRef) {
@@ -78,7 +84,7 @@ final class StallDetector: Detector {
             // Remember wakes only of queues someone waits on: memory follows the waiters, not the wakes.
             if waited[a.object, default: 0] > 0 { lastWake[a.object] = a.timestamp }
             // Who usually wakes each queue (bounded: the older half is forgotten when the table fills).
-            lastWaker[a.object] = Waker(pid: a.pid, comm: a.comm, time: a.timestamp, line: a.lineNumber)
+            lastWaker[a.object] = Waker(pid: a.pid, commText: KeptText(a.commText), time: a.timestamp, line: a.lineNumber)
             if lastWaker.count > 32_768 {
                 var sample: [Int64] = []
                 var k = 0

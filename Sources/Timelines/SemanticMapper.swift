@@ -189,15 +189,16 @@ public struct SemanticMapper {
             let (list, alias) = resolve(batch, e)
             let ids = lists[list]
             if ids.isEmpty { return }
-            let fields = batch.fields(e)
             scan.reset(batch.storage.bytes(e.payload))
-            let aliasArgs = alias < 0 ? Self.noArguments : alias < aliases.count ? aliases[alias].arguments
+            // No alias (nearly every event): nil, not an empty dictionary, which cost a lazy-static check and a
+            // retain/release per event. The payload's `PayloadFields` is made only by the one source that needs it.
+            let aliasArgs: [String: String]? = alias < 0 ? nil : alias < aliases.count ? aliases[alias].arguments
                 : fallbackAliases[alias - aliases.count].arguments
             // The rule is borrowed from a fixed buffer: read from the `rules` array it was copied, retaining a dozen
             // strings per event.
             let table = ruleTable.base
             let comm = commText(batch, e)
-            for id in ids where !apply(table + id, batch, e, i, fields, aliasArgs, comm, into: &out) {
+            for id in ids where !apply(table + id, batch, e, i, aliasArgs, comm, into: &out) {
                 let name = batch.name(e)
                 if unreadable.count < 64 || unreadable[name] != nil { unreadable[name, default: 0] += 1 }
             }
@@ -269,15 +270,13 @@ public struct SemanticMapper {
         return String(decoding: UnsafeRawBufferPointer(rebasing: b[i..<j]), as: UTF8.self)
     }
 
-    private static let noArguments: [String: String] = [:]
-
     /// Appends the rule's action; false when the key field could not be read (the caller counts it as unreadable).
-    private func apply(_ rp: UnsafeMutablePointer<SemanticRule>, _ batch: EventBatch, _ e: Event, _ index: Int, _ f: PayloadFields,
-                       _ alias: [String: String], _ comm: ShortText, into out: inout [Action]) -> Bool {
+    private func apply(_ rp: UnsafeMutablePointer<SemanticRule>, _ batch: EventBatch, _ e: Event, _ index: Int,
+                       _ alias: [String: String]?, _ comm: ShortText, into out: inout [Action]) -> Bool {
         let id: UInt64
         var pluginState: TaskState?
         if let k = rp.pointee.key {
-            var value = self.read(k, e, batch, f, alias)
+            var value = self.read(k, e, batch, alias)
             if value == nil, let p = rp.pointee.plugin, let (pid, st) = Self.pluginPid(p, batch.storage.bytes(e.payload)) {
                 value = UInt64(bitPattern: Int64(pid))
                 pluginState = st
@@ -298,18 +297,18 @@ public struct SemanticMapper {
         var object = ObjectRef(rp.pointee.object, id)
         if rp.pointee.object == .task { object = .task(Int32(truncatingIfNeeded: Int64(bitPattern: id))) }
         if case .textHash = rp.pointee.key { object.sub = 1 }
-        if let s = rp.pointee.sub { object.sub = self.read(s, e, batch, f, alias) ?? 0 }
+        if let s = rp.pointee.sub { object.sub = self.read(s, e, batch, alias) ?? 0 }
         // Filled in place in `out`: building a local action and appending it copied it (retaining its strings).
         func fill(_ a: inout Action) {
             if e.flags.rawValue & (LatencyFlags.hardirq.rawValue | LatencyFlags.softirq.rawValue | LatencyFlags.nmi.rawValue) != 0 {
                 a.context = e.flags.contains(.nmi) ? 3 : e.flags.contains(.hardirq) ? 2 : 1
             }
-            if let ok = rp.pointee.otherKind, let os = rp.pointee.other, let v = self.read(os, e, batch, f, alias) {
+            if let ok = rp.pointee.otherKind, let os = rp.pointee.other, let v = self.read(os, e, batch, alias) {
                 a.other = ok == .task && rp.pointee.verb == .fork ? .task(Int32(truncatingIfNeeded: Int64(bitPattern: v)))
                     : ObjectRef(ok, v)
             }
-            if let vs = rp.pointee.value, let v = self.read(vs, e, batch, f, alias) { a.value = Int64(bitPattern: v) }
-            if let vs = rp.pointee.value2, let v = self.read(vs, e, batch, f, alias) { a.value2 = Int64(bitPattern: v) }
+            if let vs = rp.pointee.value, let v = self.read(vs, e, batch, alias) { a.value = Int64(bitPattern: v) }
+            if let vs = rp.pointee.value2, let v = self.read(vs, e, batch, alias) { a.value2 = Int64(bitPattern: v) }
             if let st = pluginState { a.state = st }
             if let sf = rp.pointee.stateField, let range = scan.find(sf, in: batch.storage.bytes(e.payload)) {
                 let raw = UnsafeRawBufferPointer(rebasing: batch.storage.bytes(e.payload)[range])
@@ -339,8 +338,7 @@ public struct SemanticMapper {
         return true
     }
 
-    func read(_ s: FieldSource, _ e: Event, _ batch: EventBatch, _ f: PayloadFields,
-              _ alias: [String: String]) -> UInt64? {
+    func read(_ s: FieldSource, _ e: Event, _ batch: EventBatch, _ alias: [String: String]?) -> UInt64? {
         let payload = batch.storage.bytes(e.payload)
         switch s {
         case .int(let k):
@@ -351,7 +349,7 @@ public struct SemanticMapper {
             return PayloadFields.parseHex(UnsafeRawBufferPointer(rebasing: payload[r]))
         case .arg(let names, let position):
             for n in names {
-                let key = alias[n] ?? n
+                let key = alias?[n] ?? n
                 if let r = scan.find(key, in: payload) {
                     let b = UnsafeRawBufferPointer(rebasing: payload[r])
                     // Typed arguments (`:s32`, `:u64`) print decimal; the default print is hex with `0x`.
@@ -393,7 +391,7 @@ public struct SemanticMapper {
             return h
         case .xlogDevice:
             // "dev 253:0 state ..."
-            let t = f.positional
+            let t = batch.fields(e).positional
             guard t.count >= 2, t[0] == "dev" else { return nil }
             let mm = t[1].split(separator: ":")
             guard mm.count == 2, let ma = UInt64(mm[0]), let mi = UInt64(mm[1]) else { return nil }

@@ -60,6 +60,8 @@ public struct ShortText: Hashable, Sendable {
     }
 
     public var isEmpty: Bool { lo == 0 && hi == 0 }
+    /// The text is held in the value itself (up to 15 bytes), not in the pool, so it can never be evicted.
+    public var isInline: Bool { hi >> 56 <= 15 }
 
     public var string: String {
         let tag = hi >> 56
