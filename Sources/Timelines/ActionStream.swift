@@ -40,24 +40,32 @@ public struct ActionStream {
         // at the end, and the caches are per event name, so either mapper maps an event the same way.
         var localMapper = mapper
         localMapper.separateScratch()
-        let box = UncheckedBox((source, mapper))
+        let box = UncheckedBox<(S, SemanticMapper)?>((source, mapper))
         let segmentSize = max(1, self.segmentSize)
+        let producerDone = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
+            defer { producerDone.signal() }
             do {
-                while let b = try box.value.0.nextBatch() {
+                while let b = try box.value!.0.nextBatch() {
                     let work = MappingWork(b, segmentSize: segmentSize)
                     pipe.put(.batch(b, work))
-                    while let s = work.claimNext() { work.map(s, with: &box.value.1) }
+                    while let s = work.claimNext() { work.map(s, with: &box.value!.1) }
                 }
                 pipe.put(.end)
             } catch {
                 pipe.put(.failed(error))
             }
         }
-        // The producer has finished with the box once it put `.end` or `.failed`.
         var segments = 0, mappedHere = 0
         defer {
-            (source, mapper) = box.value
+            // Take the source back only once the reading thread is past its last use of it, and leave the box
+            // empty: the box is released whenever the dispatch worker drops the block, and if it still held the
+            // source, the source's last release (a CTF reader's babeltrace2 graph, whose plugins live in shared
+            // objects) could run on that worker while the process exits and unloads them — an intermittent
+            // segfault seen on a corpus CTF trace.
+            producerDone.wait()
+            (source, mapper) = box.value!
+            box.value = nil
             mapper.absorbCounts(of: localMapper)
             lastRun = (segments, mappedHere)
         }

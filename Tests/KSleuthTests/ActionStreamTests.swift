@@ -145,4 +145,35 @@ final class ActionStreamTests: XCTestCase {
         }
         XCTAssertTrue(got.map(Key.init) == expected.map(Key.init))
     }
+
+    /// A source's resources (a CTF reader's babeltrace2 graph, whose plugins are shared objects) must be released by
+    /// the caller, not by the reading thread whenever it drops its block: a release racing the process's exit
+    /// segfaulted. Once `run` returns, the stream must hold no reference to the source.
+    final class Resource {}
+    struct Owning: TraceSource {
+        var inner: FtraceTextReader
+        let resource: Resource
+        mutating func nextBatch() throws -> EventBatch? {
+            // Slow the last read a little, so that the reading thread is still busy when the end arrives.
+            guard let b = try inner.nextBatch() else { Thread.sleep(forTimeInterval: 0.01); return nil }
+            return b
+        }
+        var description: TraceDescription { inner.description }
+    }
+
+    func testTheCallerHoldsTheLastReferenceToTheSourceOnceRunReturns() throws {
+        for _ in 0..<60 {
+            weak var watched: Resource?
+            do {
+                let r = Resource()
+                watched = r
+                var source = Owning(inner: try FtraceTextReader(path: Self.path, chunkSize: Self.chunk), resource: r)
+                var stream = ActionStream(mapper: Self.mapper())
+                var n = 0
+                try stream.run(&source) { _, _ in n += 1 }
+                XCTAssertGreaterThan(n, 0)
+            }
+            XCTAssertNil(watched, "the reading thread still held the source after run returned")
+        }
+    }
 }
