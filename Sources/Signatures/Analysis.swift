@@ -445,7 +445,8 @@ public struct Analyzer {
         if !stream.mapper.unresolvedProbes.isEmpty {
             blind.append("probes shown by address only, function unknown: "
                          + stream.mapper.unresolvedProbes.sorted().joined(separator: ", ")
-                         + " (name them with --probe-map: `probe NAME SYMBOL`)")
+                         + " (trace-cmd report prints kprobes by address: give ksleuth the .dat itself, whose"
+                         + " kallsyms names them, or name them with --probe-map: `probe NAME SYMBOL`)")
         }
         for (name, n) in stream.mapper.unreadable.sorted(by: { $0.key < $1.key }) {
             blind.append("\(n) \(name) line(s) lack the fields ksleuth keys on"
