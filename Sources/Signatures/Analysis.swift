@@ -39,6 +39,8 @@ public struct AnalysisOptions: Sendable {
     /// Lines of timeline excerpt per finding.
     public var excerptLength = 12
     public var probeAliases: [ProbeAlias] = []
+    /// The traced boot's kallsyms, naming probes shown by address only (`trace-cmd report`).
+    public var kernelSymbols: KernelSymbolTable?
 
     public init() {}
 }
@@ -405,6 +407,7 @@ public struct Analyzer {
         let detectors = signatures.map { $0.makeDetector(options) }
         var mapper = SemanticMapper(aliases: options.probeAliases)
         mapper.fallbackAliases = SignatureCatalog.recipeProbes
+        mapper.kernelSymbols = options.kernelSymbols
         var stream = ActionStream(mapper: mapper)
         // Per verb, the detectors that observe it, in catalog order: most actions concern one or two detectors.
         // One flat table (verb v's calls at `first[v]..<first[v + 1]`), each call an unretained object and its
@@ -445,8 +448,8 @@ public struct Analyzer {
         if !stream.mapper.unresolvedProbes.isEmpty {
             blind.append("probes shown by address only, function unknown: "
                          + stream.mapper.unresolvedProbes.sorted().joined(separator: ", ")
-                         + " (trace-cmd report prints kprobes by address: give ksleuth the .dat itself, whose"
-                         + " kallsyms names them, or name them with --probe-map: `probe NAME SYMBOL`)")
+                         + " (trace-cmd report prints kprobes by address: give ksleuth the .dat itself, or the"
+                         + " boot's kallsyms with --kallsyms, or name them with --probe-map: `probe NAME SYMBOL`)")
         }
         for (name, n) in stream.mapper.unreadable.sorted(by: { $0.key < $1.key }) {
             blind.append("\(n) \(name) line(s) lack the fields ksleuth keys on"

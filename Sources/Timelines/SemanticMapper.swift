@@ -55,6 +55,8 @@ public struct SemanticMapper {
     public var fallbackAliases: [ProbeAlias] = []
     /// How numeric `prev_state` values are decoded (letters need no hint).
     public var prevStateEncoding: PrevStateEncoding = .v4_14
+    /// The kallsyms of the traced boot (`--kallsyms`), naming probes that the trace shows by address only.
+    public var kernelSymbols: KernelSymbolTable?
 
     private var tracepointRules: [String: [Int]] = [:]
     private var tracepointPrefixRules: [(String, Int)] = []
@@ -146,7 +148,12 @@ public struct SemanticMapper {
                 found = tracepointRules[name] ?? []
                 for (p, i) in tracepointPrefixRules where name.hasPrefix(p) { found.append(i) }
             case .kprobe, .kretprobe:
-                if let site = batch.probe(e), site.symbol == nil,
+                if let site = batch.probe(e), site.symbol == nil, let a = site.address,
+                   let fn = kernelSymbols?.function(containing: a) {
+                    // The address itself, named by the boot's kallsyms: evidence, unlike a probe's name.
+                    found = rulesFor(symbol: fn, isReturn: site.isReturn)
+                    if site.isReturn { returnSymbols.insert(fn) } else { probedSymbols.insert(fn) }
+                } else if let site = batch.probe(e), site.symbol == nil,
                    let fb = fallbackAliases.firstIndex(where: { $0.eventName == name && $0.isReturn == site.isReturn }) {
                     // Index past the user's aliases: `aliasFor` addresses the concatenation.
                     aliasIndex = aliases.count + fb

@@ -65,4 +65,22 @@ final class CommandLineTests: XCTestCase {
             XCTAssertTrue(e.contains("read failed: Is a directory"), "\(args): \(e)")
         }
     }
+
+    /// `--kallsyms` on the command line: it turns the text report's address-only wake into the lost wake-up; an
+    /// unusable kallsyms (unprivileged read: all zeros) is a one-line error naming the file, exit 2.
+    func testKallsymsOptionAndItsBadInput() throws {
+        let report = Repo.fixture("traces/lost-wakeup/tc-buggy-wq-6.1.report").path
+        let ks = Repo.fixture("traces/lost-wakeup/tc-buggy-wq-6.1.kallsyms").path
+        let r = try runKsleuth(["analyze", "--kallsyms", ks, report])
+        XCTAssertEqual(r.status, 3, r.stderr)
+        XCTAssertTrue(r.stdout.contains("lost-wakeup: Lost wake-up  (confidence: high)"), r.stdout)
+        let o = try runKsleuth(["objects", "--kallsyms", ks, report])
+        XCTAssertEqual(o.status, 0, o.stderr)
+        // The waiter's queue gets its (lost) wake: `__wake_up` is known only through the kallsyms.
+        let queue = o.stdout.split(separator: "\n").first { $0.contains("waitqueue:0xff2ebc27ae70c960") } ?? ""
+        XCTAssertTrue(queue.contains("wake 1") && queue.contains("enqueue 1"), String(queue))
+        let zeros = try Repo.tempFile("zeros.kallsyms", Array("0000000000000000 T _text\n0000000000000000 T __wake_up\n".utf8))
+        defer { try? FileManager.default.removeItem(at: zeros) }
+        try assertUnusable(["analyze", "--kallsyms", zeros.path, report], mentions: "\(zeros.path): kallsyms every address is 0")
+    }
 }

@@ -39,4 +39,29 @@ final class SameFindingsAnyFormatTests: XCTestCase {
         // The .dat keeps nanoseconds; the text report prints microseconds.
         XCTAssertEqual(a.since.map { $0 / 1000 }, b.since.map { $0 / 1000 })
     }
+
+    /// Without a probe map, the kallsyms of the same boot names the address-only probes of the text report, so it
+    /// gives the .dat's finding; without either, the wake is invisible and the honest answer is a stall at low
+    /// confidence that names the unidentified probes.
+    func testKallsymsNamesAddressOnlyProbesOfATextReport() throws {
+        let dat = try analyze("traces/lost-wakeup/tc-buggy-wq-6.1.dat")
+        var reader = try TraceReaders.open(path: Repo.fixture("traces/lost-wakeup/tc-buggy-wq-6.1.report").path)
+        var options = AnalysisOptions()
+        let kallsyms = try String(contentsOf: Repo.fixture("traces/lost-wakeup/tc-buggy-wq-6.1.kallsyms"), encoding: .utf8)
+        options.kernelSymbols = try KernelSymbolTable(parsing: kallsyms)
+        let text = try Analyzer(options: options).analyze(&reader, name: "report")
+        let a = try XCTUnwrap(dat.findings.first), b = try XCTUnwrap(text.findings.first)
+        XCTAssertEqual(text.findings.count, 1)
+        XCTAssertEqual(b.signature, "lost-wakeup")
+        XCTAssertEqual(b.confidence, a.confidence)
+        XCTAssertEqual(b.tasks.map(\.pid), a.tasks.map(\.pid))
+        XCTAssertEqual(b.objects, a.objects)
+
+        let bare = try analyze("traces/lost-wakeup/tc-buggy-wq-6.1.report")
+        XCTAssertFalse(bare.findings.contains { $0.signature == "lost-wakeup" })
+        let stall = try XCTUnwrap(bare.findings.first { $0.signature == "stall" })
+        XCTAssertEqual(stall.confidence, .low)
+        XCTAssertTrue(bare.blindSpots.contains { $0.contains("probes shown by address only") && $0.contains("wakeup") },
+                      "\(bare.blindSpots)")
+    }
 }

@@ -22,6 +22,10 @@ struct TraceAnalysisOptions: ParsableArguments {
             help: "File mapping your own probe names: `probe NAME SYMBOL [ROLE=ARG ...]` per line.")
     var probeMap: String?
 
+    @Option(name: .customLong("kallsyms"),
+            help: "The traced boot's /proc/kallsyms (or `trace-cmd report -f`): names kprobes shown by address.")
+    var kallsyms: String?
+
     @Option(name: .customLong("signature"), help: "Run only these signatures (repeatable).")
     var signatures: [String] = []
 
@@ -29,9 +33,9 @@ struct TraceAnalysisOptions: ParsableArguments {
         var o = AnalysisOptions()
         o.hungThreshold = Int64(hungThreshold * 1e9)
         if let p = probeMap {
-            guard let text = readWholeFile(p) else { throw ValidationError("cannot read probe map \(p)") }
-            do { o.probeAliases = try ProbeAlias.parseFile(text) } catch { throw ValidationError("\(p): \(error)") }
+            o.probeAliases = try loadProbeMap(p)
         }
+        if let k = kallsyms { o.kernelSymbols = try loadKernelSymbols(k) }
         if !signatures.isEmpty {
             for s in signatures where SignatureCatalog.named(s) == nil {
                 throw ValidationError("unknown signature \(s); see `ksleuth signatures`")
@@ -40,6 +44,23 @@ struct TraceAnalysisOptions: ParsableArguments {
         }
         return o
     }
+}
+
+/// An unusable auxiliary input (a probe map, a kallsyms file) is bad input like an unusable trace: one line naming
+/// the file, exit status 2 — not a usage error.
+func unusableInput(_ message: String) -> ExitCode {
+    printError("ksleuth: \(message)")
+    return ExitCode(2)
+}
+
+func loadKernelSymbols(_ path: String) throws -> KernelSymbolTable {
+    guard let text = readWholeFile(path) else { throw unusableInput("\(path): cannot read kallsyms") }
+    do { return try KernelSymbolTable(parsing: text) } catch { throw unusableInput("\(path): kallsyms \(error)") }
+}
+
+func loadProbeMap(_ path: String) throws -> [ProbeAlias] {
+    guard let text = readWholeFile(path) else { throw unusableInput("\(path): cannot read probe map") }
+    do { return try ProbeAlias.parseFile(text) } catch { throw unusableInput("\(path): \(error)") }
 }
 
 func readWholeFile(_ path: String) -> String? {

@@ -20,6 +20,10 @@ struct Objects: ParsableCommand {
     @Option(name: .customLong("probe-map"), help: "File mapping your own probe names (see `analyze --help`).")
     var probeMap: String?
 
+    @Option(name: .customLong("kallsyms"),
+            help: "The traced boot's /proc/kallsyms (or `trace-cmd report -f`): names kprobes shown by address.")
+    var kallsyms: String?
+
     func run() throws {
         let only: ObjectKind?
         if let k = kind {
@@ -27,7 +31,7 @@ struct Objects: ParsableCommand {
             only = parsed
         } else { only = nil }
         var aliases: [ProbeAlias] = []
-        if let p = probeMap, let t = readWholeFile(p) { aliases = try ProbeAlias.parseFile(t) }
+        if let p = probeMap { aliases = try loadProbeMap(p) }
         // Any format, by content: ftrace text, trace-cmd .dat, CTF.
         var reader: any TraceSource
         do { reader = try TraceReaders.open(path: trace) } catch {
@@ -38,6 +42,7 @@ struct Objects: ParsableCommand {
         var counts: [ObjectRef: Count] = [:]
         var mapper = SemanticMapper(aliases: aliases)
         mapper.fallbackAliases = SignatureCatalog.recipeProbes
+        if let k = kallsyms { mapper.kernelSymbols = try loadKernelSymbols(k) }
         var stream = ActionStream(mapper: mapper)
         do {
             try stream.run(&reader) { a, _ in

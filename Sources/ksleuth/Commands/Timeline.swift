@@ -27,6 +27,10 @@ struct Timeline: ParsableCommand {
     @Option(name: .customLong("probe-map"), help: "File mapping your own probe names (see `analyze --help`).")
     var probeMap: String?
 
+    @Option(name: .customLong("kallsyms"),
+            help: "The traced boot's /proc/kallsyms (or `trace-cmd report -f`): names kprobes shown by address.")
+    var kallsyms: String?
+
     func run() throws {
         // A lock may also be named by its class, as lock-inversion findings print it: lock:&mm->mmap_lock#2.
         var lockClass: String?
@@ -37,7 +41,7 @@ struct Timeline: ParsableCommand {
                                                 : "cannot parse object \(object!); expected KIND:ID")
         }
         var aliases: [ProbeAlias] = []
-        if let p = probeMap, let t = readWholeFile(p) { aliases = try ProbeAlias.parseFile(t) }
+        if let p = probeMap { aliases = try loadProbeMap(p) }
         // Any format, by content: ftrace text, trace-cmd .dat, CTF.
         var reader: any TraceSource
         do { reader = try TraceReaders.open(path: trace) } catch {
@@ -46,6 +50,7 @@ struct Timeline: ParsableCommand {
         }
         var mapper = SemanticMapper(aliases: aliases)
         mapper.fallbackAliases = SignatureCatalog.recipeProbes
+        if let k = kallsyms { mapper.kernelSymbols = try loadKernelSymbols(k) }
         var stream = ActionStream(mapper: mapper)
         var lines: [String] = []
         var total = 0
