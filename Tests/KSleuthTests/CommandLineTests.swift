@@ -48,21 +48,11 @@ final class CommandLineTests: XCTestCase {
     /// command must say so in one line and exit 2 — `match` once crashed there on Foundation's `try!`.
     func testStandardInputThatCannotBeReadIsAnErrorNotACrash() throws {
         for args in [["match", "-"], ["stats", "-"], ["analyze", "-"], ["objects", "-"]] {
-            let p = Process()
-            p.executableURL = Repo.executable
-            p.arguments = args
-            let err = Pipe(), out = Pipe()
-            p.standardError = err
-            p.standardOutput = out
-            p.standardInput = try XCTUnwrap(FileHandle(forReadingAtPath: Repo.fixture("demo").path))
-            try p.run()
-            let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            _ = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            XCTAssertEqual(p.terminationReason, .exit, "\(args): \(e)")
-            XCTAssertEqual(p.terminationStatus, 2, "\(args): \(e)")
-            XCTAssertEqual(e.split(separator: "\n").count, 1, "\(args): one line: \(e)")
-            XCTAssertTrue(e.contains("read failed: Is a directory"), "\(args): \(e)")
+            let dir = try XCTUnwrap(FileHandle(forReadingAtPath: Repo.fixture("demo").path))
+            let r = try runKsleuth(args, stdinFile: dir)
+            XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(args): one line: \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("read failed: Is a directory"), "\(args): \(r.stderr)")
         }
     }
 

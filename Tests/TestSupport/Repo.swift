@@ -48,8 +48,9 @@ struct CommandResult {
     var stderr: String
 }
 
-/// Runs the built `ksleuth` with `args`, feeding `stdin` when given.
-func runKsleuth(_ args: [String], stdin: Data? = nil) throws -> CommandResult {
+/// Runs the built `ksleuth` with `args`, feeding `stdin` when given, or connecting `stdinFile` (any open file,
+/// even a directory) as its standard input.
+func runKsleuth(_ args: [String], stdin: Data? = nil, stdinFile: FileHandle? = nil) throws -> CommandResult {
     let p = Process()
     p.executableURL = Repo.executable
     p.arguments = args
@@ -57,7 +58,7 @@ func runKsleuth(_ args: [String], stdin: Data? = nil) throws -> CommandResult {
     p.standardOutput = out
     p.standardError = err
     let input = Pipe()
-    p.standardInput = input
+    p.standardInput = stdinFile ?? input
     try p.run()
     if let stdin { input.fileHandleForWriting.write(stdin) }
     try input.fileHandleForWriting.close()
