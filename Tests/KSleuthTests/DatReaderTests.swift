@@ -109,6 +109,28 @@ final class DatReaderTests: XCTestCase {
         }
     }
 
+    /// A corrupt event format that makes libtraceevent itself crash while libtracecmd opens the file (two bytes of
+    /// the kernel_stack print fmt changed, found by mutating the format section; `trace-cmd report` segfaults on the
+    /// same file): every command gives one line naming the file and exit status 2, not a crash.
+    func testEventFormatThatCrashesLibtraceeventIsAOneLineError() throws {
+        var bytes = [UInt8](try Data(contentsOf: Repo.fixture("traces/dat/instances-6.1-v6.dat")))
+        let good = Array("(void *)REC->caller[0], (void *)REC->caller[1], ".utf8)
+        let bad = Array("(void *)REC->caller[0], (xoid *)REC->caller[1][ ".utf8)
+        let at = try XCTUnwrap((0...(bytes.count - good.count)).first { bytes[$0..<($0 + good.count)].elementsEqual(good) })
+        bytes.replaceSubrange(at..<(at + good.count), with: bad)
+        let file = try Repo.tempFile("crashing-format.dat", bytes)
+        defer { try? FileManager.default.removeItem(at: file) }
+        for command in ["stats", "analyze"] {
+            let r = try runKsleuth([command, file.path])
+            XCTAssertEqual(r.status, 2, "\(command): \(r.stderr)")
+            XCTAssertEqual(r.stderr.filter { $0 == "\n" }.count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.hasPrefix("ksleuth \(command): \(file.path): corrupt trace-cmd .dat file"), r.stderr)
+        }
+        // The intact file still reads (the check costs a child process, not the answer).
+        let ok = try runKsleuth(["stats", Repo.fixture("traces/dat/instances-6.1-v6.dat").path])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+    }
+
     func testStatsCommandReadsADat() throws {
         let dat = try Repo.corpus("traces/ftrace/trappy/raw_trace.dat")
         let r = try runKsleuth(["stats", dat.path])
