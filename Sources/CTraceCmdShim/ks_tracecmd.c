@@ -11,6 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <ctype.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <trace-cmd/trace-cmd.h>
 
 #define KS_VERIFY 8           // records of each type rendered both ways
 #define KS_MEMO_MAX 4096      // values remembered per group
@@ -604,4 +608,47 @@ int ks_fast_render_bprint(ks_fast *f, struct tep_event *ev, struct tep_record *r
     if (flen != len || memcmp(buf, seq->buffer, (size_t)len) != 0) { pf->state = -1; return -1; }
     pf->state++;
     return len;
+}
+
+// ---- tracecmd_open guarded against crashes inside libtraceevent ----
+
+static sigjmp_buf ks_open_jump;
+static volatile sig_atomic_t ks_open_guarded;
+static pthread_t ks_open_thread;
+static const int ks_open_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL };
+static struct sigaction ks_open_previous[4];
+
+static void ks_open_restore(void) {
+    for (int i = 0; i < 4; i++) sigaction(ks_open_signals[i], &ks_open_previous[i], NULL);
+}
+
+static void ks_open_crashed(int sig) {
+    if (ks_open_guarded && pthread_equal(pthread_self(), ks_open_thread)) {
+        ks_open_guarded = 0;
+        siglongjmp(ks_open_jump, sig);
+    }
+    // Another thread crashed: give the signal back to whoever handled it before (returning re-raises it).
+    ks_open_restore();
+}
+
+struct tracecmd_input *ks_tracecmd_open_guarded(const char *path, int flags, int *crash_signal) {
+    static pthread_mutex_t one_at_a_time = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&one_at_a_time);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = ks_open_crashed;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < 4; i++) sigaction(ks_open_signals[i], &sa, &ks_open_previous[i]);
+    struct tracecmd_input *handle = NULL;
+    int sig = sigsetjmp(ks_open_jump, 1);
+    if (sig == 0) {
+        ks_open_thread = pthread_self();
+        ks_open_guarded = 1;
+        handle = tracecmd_open(path, flags);
+        ks_open_guarded = 0;
+    }
+    ks_open_restore();
+    pthread_mutex_unlock(&one_at_a_time);
+    *crash_signal = sig;
+    return sig ? NULL : handle;
 }

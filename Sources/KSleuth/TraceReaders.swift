@@ -6,12 +6,6 @@ import TraceModel
 /// The one place that turns an input path into a reader, by content (see `InputFormat`): every command (`stats`,
 /// `analyze`, `timeline`, ...) opens its input here and gets a `TraceSource`, whichever format fed it.
 public enum TraceReaders {
-    /// Run before a `.dat` is opened in this process. libtraceevent crashes on some corrupt event formats while
-    /// libtracecmd opens the file (`trace-cmd report` crashes on them too), and a crash cannot be caught in-process:
-    /// the command line installs a check that parses the headers in a child process first and throws a
-    /// `TraceInputError` if that child died. Nil (the default, and in the child itself): no check.
-    nonisolated(unsafe) public static var datHeaderCheck: ((String) throws -> Void)?
-
     public static func open(path: String) throws -> any TraceSource {
         try open(path: path, format: InputFormat.detect(path: path))
     }
@@ -21,7 +15,6 @@ public enum TraceReaders {
         case .ftraceText, .standardInput:
             return try FtraceTextReader(path: path)
         case .traceCmdDat:
-            try datHeaderCheck?(path)
             return try TraceDatReader(path: path)
         case .ctf:
             // A CTF `metadata` file passed directly stands for its trace directory.

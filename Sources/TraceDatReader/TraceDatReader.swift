@@ -389,7 +389,12 @@ final class DatFile {
         // libtracecmd 1.3 crashes opening a v6 file whose CPU data is cut short: check the layout first.
         try DatLayout.checkV6(path: path)
         // Plugins are not loaded: the file's own print fmts are the reference (`trace-cmd report -N`).
-        guard let input = tracecmd_open(path, Int32(TRACECMD_FL_LOAD_NO_PLUGINS.rawValue)) else {
+        var crash: Int32 = 0
+        guard let input = ks_tracecmd_open_guarded(path, Int32(TRACECMD_FL_LOAD_NO_PLUGINS.rawValue), &crash) else {
+            if crash != 0 {
+                throw TraceInputError(path: path, message: "corrupt trace-cmd .dat file: libtraceevent crashes parsing"
+                                      + " its event formats (signal \(crash), caught)")
+            }
             throw TraceInputError(path: path, message:
                 "truncated or corrupt trace-cmd .dat file: libtracecmd could not read its headers")
         }

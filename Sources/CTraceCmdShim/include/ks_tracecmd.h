@@ -13,6 +13,14 @@ struct tep_handle;
 struct tep_event;
 struct tep_record;
 struct trace_seq;
+struct tracecmd_input;
+
+/// tracecmd_open, with a crash in it turned into a failure: libtraceevent dereferences NULL on some corrupt event
+/// formats while libtracecmd parses them (`trace-cmd report` segfaults on such files), and no check of the bytes can
+/// foresee that. SIGSEGV/SIGBUS/SIGFPE/SIGILL raised by the calling thread during the open jump back here; the
+/// handle is then NULL and `*crash_signal` the signal (0 otherwise). The library's state after such a jump is not to
+/// be trusted: the caller reports the file as unusable and opens nothing more from it.
+struct tracecmd_input *ks_tracecmd_open_guarded(const char *path, int flags, int *crash_signal);
 
 typedef struct ks_fast ks_fast;
 
