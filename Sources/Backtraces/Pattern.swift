@@ -329,18 +329,7 @@ func bytesContain(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
         needle.withUnsafeBytes { nb in fastFind(hb.baseAddress!, h, nb.baseAddress!, n) }
     }
     #else
-    let first = needle[0]
-    var i = 0
-    let last = h - n
-    while i <= last {
-        if hay[i] == first {
-            var j = 1
-            while j < n && hay[i + j] == needle[j] { j += 1 }
-            if j == n { return true }
-        }
-        i += 1
-    }
-    return false
+    return bytesIndex(hay, needle) != nil
     #endif
 }
 
